@@ -1,0 +1,3 @@
+from cardprep.cli import app
+
+app(prog_name="cardprep")

@@ -1,0 +1,70 @@
+"""Atomic outputs: a reader (or a crash) never sees a half-written file or folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cardprep.errors import CardprepError
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary sibling and a rename."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise CardprepError(f"{path.parent}: cannot write here ({error.strerror})") from error
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def make_output_dir(path: str | Path) -> Path:
+    """Create ``path`` (and parents) or raise a CardprepError that says why not."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CardprepError(f"{path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CardprepError(f"{path}: cannot create the output folder ({error.strerror})") from error
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CardprepError(f"{path}: the output folder is not writable")
+    return path
+
+
+@contextmanager
+def staged_dir(final: str | Path) -> Iterator[Path]:
+    """Build a folder under a temporary name and swap it in only when the block succeeds.
+
+    On any exception (Ctrl-C included) the partial folder is removed and ``final`` keeps
+    its previous content, so a failed run never leaves half a dataset behind.
+    """
+    final = Path(final)
+    make_output_dir(final.parent)
+    stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
+        os.replace(final, old / final.name)
+    os.replace(stage, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

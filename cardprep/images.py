@@ -1,0 +1,95 @@
+"""Reading and writing images: (H, W, 3) uint8 BGR arrays, as everywhere in cardprep.
+
+Reads go through ``np.fromfile`` + ``cv2.imdecode`` so unicode paths work on every
+platform, and the EXIF orientation tag of phone photos is applied (a portrait photo
+stored sideways comes back portrait). Writes are atomic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cardprep.atomic import atomic_write_bytes
+from cardprep.errors import ImageError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+
+_JPEG_SOI = b"\xff\xd8"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def is_image_path(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode ``path`` to (H, W, 3) uint8 BGR with EXIF orientation applied.
+
+    Grayscale becomes 3-channel, 16-bit becomes 8-bit, and an alpha channel is composited
+    onto white (transparent surroundings read as paper, not as black). Raises ImageError
+    naming the file for anything unreadable, empty, truncated or not an image.
+    """
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except (OSError, ValueError) as error:
+        problem = getattr(error, "strerror", None) or str(error)
+        raise ImageError(path, f"cannot be read ({problem})") from error
+    if data.size == 0:
+        raise ImageError(path, "is empty (0 bytes)")
+    _check_complete(path, data)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(path, "is not a readable image (corrupt, or not an image format OpenCV knows)")
+    if _may_have_alpha(data):
+        image = _composite_alpha(data, image)
+    return image
+
+
+def _check_complete(path: Path, data: np.ndarray) -> None:
+    """Reject truncated files, which libjpeg/libpng would otherwise pad with grey silently."""
+    head = data[:8].tobytes()
+    if head.startswith(_JPEG_SOI):
+        raw = data.tobytes()
+        if raw.rfind(b"\xff\xd9") < raw.rfind(b"\xff\xda"):
+            raise ImageError(path, "is a truncated JPEG (no end-of-image marker after the image data)")
+    elif head == _PNG_SIGNATURE and data[-12:].tobytes().find(b"IEND") < 0:
+        raise ImageError(path, "is a truncated PNG (no IEND chunk)")
+
+
+def _may_have_alpha(data: np.ndarray) -> bool:
+    head = data[:12].tobytes()
+    return head.startswith(_PNG_SIGNATURE) or head[8:12] == b"WEBP" or head[:2] in (b"II", b"MM")
+
+
+def _composite_alpha(data: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    raw = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.ndim != 3 or raw.shape[2] != 4 or raw.shape[:2] != colour.shape[:2]:
+        return colour
+    scale = 255.0 / np.iinfo(raw.dtype).max if raw.dtype.kind == "u" else 255.0
+    alpha = raw[..., 3:4].astype(np.float32) * (scale / 255.0)
+    rgb = raw[..., :3].astype(np.float32) * scale
+    return np.clip(rgb * alpha + 255.0 * (1.0 - alpha) + 0.5, 0, 255).astype(np.uint8)
+
+
+def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> bytes:
+    """Encode ``image`` in the format named by ``suffix`` ('.png', '.jpg', ...)."""
+    params: list[int] = []
+    if suffix.lower() in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
+    elif suffix.lower() == ".png":
+        # Level 1: PNG is lossless at every level, and 1 is several times faster than the default 3.
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+    ok, buffer = cv2.imencode(suffix, image, params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {image.shape} {image.dtype} image as {suffix}")
+    return buffer.tobytes()
+
+
+def write_image(path: str | Path, image: np.ndarray, *, jpeg_quality: int = 95) -> None:
+    """Write ``image`` atomically; the format follows the file suffix."""
+    path = Path(path)
+    atomic_write_bytes(path, encode_image(image, path.suffix, jpeg_quality=jpeg_quality))
