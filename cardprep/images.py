@@ -93,3 +93,33 @@ def write_image(path: str | Path, image: np.ndarray, *, jpeg_quality: int = 95) 
     """Write ``image`` atomically; the format follows the file suffix."""
     path = Path(path)
     atomic_write_bytes(path, encode_image(image, path.suffix, jpeg_quality=jpeg_quality))
+
+
+# EXIF orientation tag -> how the stored pixels must turn to be displayed upright.
+# The simulator writes the inverse so a viewer (and read_image) shows the intended photo.
+EXIF_ROTATIONS = {1: 0, 3: 2, 6: 3, 8: 1}  # tag -> np.rot90 count (counter-clockwise) to display
+
+
+def stored_for_exif(displayed: np.ndarray, tag: int) -> np.ndarray:
+    """The pixels a camera would store so that EXIF ``tag`` displays them as ``displayed``."""
+    return np.ascontiguousarray(np.rot90(displayed, -EXIF_ROTATIONS[tag]))
+
+
+def with_exif_orientation(jpeg: bytes, tag: int) -> bytes:
+    """Insert an Exif APP1 segment carrying only the Orientation tag into a JPEG stream.
+
+    Replaces the JFIF APP0 segment OpenCV writes, since Exif must come first after SOI.
+    """
+    if tag not in EXIF_ROTATIONS:
+        raise ValueError(f"EXIF orientation must be one of {sorted(EXIF_ROTATIONS)}, got {tag}")
+    if not jpeg.startswith(_JPEG_SOI):
+        raise ValueError("not a JPEG stream")
+    rest = jpeg[2:]
+    if rest[:2] == b"\xff\xe0":  # drop APP0 (JFIF)
+        rest = rest[2 + int.from_bytes(rest[2:4], "big") :]
+    # Big-endian TIFF header, one IFD with one entry: Orientation (0x0112), SHORT, count 1.
+    ifd = (1).to_bytes(2, "big") + bytes.fromhex("0112 0003 00000001") + tag.to_bytes(2, "big") + b"\0\0"
+    tiff = b"MM\x00\x2a" + (8).to_bytes(4, "big") + ifd + (0).to_bytes(4, "big")
+    payload = b"Exif\x00\x00" + tiff
+    segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    return _JPEG_SOI + segment + rest

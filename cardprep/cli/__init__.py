@@ -11,3 +11,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main() -> None:
+    """Prepare paired A/B photo datasets: simulate, align, augment, extract video frames."""
+
+from cardprep.cli import simulate  # noqa: E402,F401  (each module registers its command on app)

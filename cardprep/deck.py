@@ -1,0 +1,287 @@
+"""The project's own deck: club and heart cards drawn from geometry, no downloaded art.
+
+Cards follow the Anglo-American layout: standard pip positions for A-10 (pips in the upper
+half upright, in the lower half inverted, a centre pip upright), corner indices (rank over a
+small suit) at top-left and, turned by half a turn, at bottom-right, rounded corners, and
+double-headed J/Q/K panels whose figure faces left on clubs and right on hearts.
+
+Convention: a card's own frame is in millimetres, x right, y down, origin at the top-left
+corner of its bounding rectangle, so the card covers [0, 63] x [0, 88]. The drawn texture
+has ``tex = mm * scale - 0.5`` (OpenCV pixel centres), so its pixel grid covers exactly
+that rectangle and a warp of the texture puts the card edge where its homography says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+CARD_WIDTH_MM = 63.0
+CARD_HEIGHT_MM = 88.0
+CORNER_RADIUS_MM = 3.2
+RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
+FACE_RANKS = ("J", "Q", "K")
+# Ranks whose pip layout differs under a half turn: the seed checked these by eye.
+ODD_RANKS = ("A", "3", "5", "7", "9")
+
+PAPER_BGR = (236, 241, 243)
+FACE_PANEL_MM = (11.5, 12.5, 51.5, 75.5)  # x0, y0, x1, y1: clear of both corner indices
+INDEX_BOX_MM = (1.6, 3.0, 9.4, 10.8)  # rank glyph box at the top-left
+INDEX_SUIT_MM = (5.5, 14.6, 5.0)  # small suit: centre x, centre y, height
+INDEX_CORNER_MM = (11.0, 18.0)  # the corner patch copied, turned, to the bottom-right
+_SUBPIXEL_BITS = 4  # OpenCV drawing at 1/16 px
+
+
+class Suit(str, Enum):
+    CLUBS = "clubs"
+    HEARTS = "hearts"
+
+
+SUIT_BGR = {Suit.CLUBS: (34, 30, 28), Suit.HEARTS: (44, 34, 196)}
+
+
+@dataclass(frozen=True)
+class PipSpot:
+    """One pip of a layout: centre in card mm, height in mm, upright or turned."""
+
+    x: float
+    y: float
+    height: float
+    upright: bool
+
+
+@dataclass(frozen=True)
+class CardImage:
+    """A drawn card: BGR texture and coverage (255 inside the rounded outline)."""
+
+    image: np.ndarray  # (H, W, 3) uint8
+    alpha: np.ndarray  # (H, W) uint8
+    scale: tuple[float, float]  # texture px per mm in x and y
+
+    def tex_from_mm(self) -> np.ndarray:
+        """3x3 map from card mm to texture pixel coordinates."""
+        sx, sy = self.scale
+        return np.array([[sx, 0.0, -0.5], [0.0, sy, -0.5], [0.0, 0.0, 1.0]])
+
+
+def pip_layout(rank: str) -> tuple[PipSpot, ...]:
+    """The standard pip positions of ``rank`` (A-10); face cards have none."""
+    if rank in FACE_RANKS:
+        return ()
+    if rank == "A":
+        return (PipSpot(CARD_WIDTH_MM / 2, CARD_HEIGHT_MM / 2, 24.0, True),)
+    left, centre, right = 19.0, CARD_WIDTH_MM / 2, 44.0
+    top, bottom = 17.5, CARD_HEIGHT_MM - 17.5
+
+    def row(t: float) -> float:
+        return top + t * (bottom - top)
+
+    n = int(rank)
+    columns: list[tuple[float, float]] = []
+    if n in (2, 3):
+        columns += [(centre, 0.0), (centre, 1.0)]
+    else:
+        side_rows = {4: (0, 1), 5: (0, 1), 6: (0, 0.5, 1), 7: (0, 0.5, 1), 8: (0, 0.5, 1),
+                     9: (0, 1 / 3, 2 / 3, 1), 10: (0, 1 / 3, 2 / 3, 1)}[n]
+        columns += [(x, t) for x in (left, right) for t in side_rows]
+    centre_rows = {3: (0.5,), 5: (0.5,), 7: (0.25,), 8: (0.25, 0.75), 9: (0.5,), 10: (1 / 6, 5 / 6)}
+    columns += [(centre, t) for t in centre_rows.get(n, ())]
+    # Pips on the middle row or above stand upright; the lower half is turned.
+    return tuple(PipSpot(x, row(t), 10.5, t <= 0.5) for x, t in columns)
+
+
+def suit_polygons(suit: Suit) -> list[np.ndarray]:
+    """The upright suit symbol as polygons in a unit box: x in [-0.5, 0.5], y down, height 1.
+
+    Both shapes put their mass in the upper part with a narrow tail at the bottom (the heart's
+    point, the club's stem): that asymmetry is what tells an upright pip from a turned one.
+    """
+    if suit is Suit.HEARTS:
+        t = np.linspace(0.0, 2.0 * np.pi, 160, endpoint=False)
+        x = 16.0 * np.sin(t) ** 3
+        y = -(13.0 * np.cos(t) - 5.0 * np.cos(2 * t) - 2.0 * np.cos(3 * t) - np.cos(4 * t))
+        y0, y1 = y.min(), y.max()
+        scale = 1.0 / (y1 - y0)
+        return [np.stack([x * scale, (y - y0) * scale - 0.5], axis=1)]
+    radius = 0.215
+    leaves = [_circle(0.0, -0.5 + radius, radius), _circle(-0.245, 0.02, radius), _circle(0.245, 0.02, radius)]
+    stem = np.array([[-0.045, 0.0], [0.045, 0.0], [0.07, 0.3], [0.2, 0.5], [-0.2, 0.5], [-0.07, 0.3]])
+    core = np.array([[-0.2, -0.1], [0.2, -0.1], [0.2, 0.12], [-0.2, 0.12]])
+    return [*leaves, stem, core]
+
+
+def _circle(cx: float, cy: float, r: float, n: int = 72) -> np.ndarray:
+    t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    return np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1)
+
+
+def draw_card(rank: str, suit: Suit, *, px_per_mm: float) -> CardImage:
+    """Draw the ``rank`` of ``suit`` at about ``px_per_mm`` texture pixels per millimetre."""
+    if rank not in RANKS:
+        raise ValueError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
+    width = max(16, int(round(CARD_WIDTH_MM * px_per_mm)))
+    height = max(22, int(round(CARD_HEIGHT_MM * width / CARD_WIDTH_MM)))
+    canvas = _Canvas(width, height, (width / CARD_WIDTH_MM, height / CARD_HEIGHT_MM))
+    ink = SUIT_BGR[suit]
+
+    for spot in pip_layout(rank):
+        canvas.fill(_place(suit_polygons(suit), spot.x, spot.y, spot.height, upright=spot.upright), ink)
+    if rank in FACE_RANKS:
+        _draw_face_panel(canvas, rank, suit)
+    _draw_index(canvas, rank, suit)
+
+    alpha = np.zeros((height, width), np.uint8)
+    r = CORNER_RADIUS_MM
+    outline = _rounded_rect(0.0, 0.0, CARD_WIDTH_MM, CARD_HEIGHT_MM, r)
+    cv2.fillPoly(alpha, [canvas.to_fixed(outline)], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
+    return CardImage(canvas.image, alpha, canvas.scale)
+
+
+class _Canvas:
+    """A card texture being drawn in mm coordinates, anti-aliased."""
+
+    def __init__(self, width: int, height: int, scale: tuple[float, float]) -> None:
+        self.image = np.empty((height, width, 3), np.uint8)
+        self.image[:] = PAPER_BGR
+        self.scale = scale
+
+    def to_fixed(self, points_mm: np.ndarray) -> np.ndarray:
+        px = points_mm * np.asarray(self.scale) - 0.5
+        return np.round(px * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+
+    def fill(self, polygons_mm: list[np.ndarray], colour: tuple[int, int, int]) -> None:
+        """Fill the union of ``polygons_mm`` with ``colour`` (coverage-blended edges)."""
+        fixed = [self.to_fixed(polygon) for polygon in polygons_mm]
+        height, width = self.image.shape[:2]
+        x0, y0 = (np.min([f.min(axis=0) for f in fixed], axis=0) >> _SUBPIXEL_BITS) - 1
+        x1, y1 = (np.max([f.max(axis=0) for f in fixed], axis=0) >> _SUBPIXEL_BITS) + 2
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        shift = np.array([x0, y0], np.int32) << _SUBPIXEL_BITS
+        for polygon in fixed:  # one call per polygon: fillPoly cancels overlaps within a call
+            cv2.fillPoly(mask, [polygon - shift], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
+        self.blend(mask, colour, origin=(int(x0), int(y0)))
+
+    def stroke(self, polyline_mm: np.ndarray, colour: tuple[int, int, int], width_mm: float, closed: bool) -> None:
+        mask = np.zeros(self.image.shape[:2], np.uint8)
+        thickness = max(1, int(round(width_mm * self.scale[0])))
+        cv2.polylines(mask, [self.to_fixed(polyline_mm)], closed, 255, thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
+        self.blend(mask, colour)
+
+    def blend(self, mask: np.ndarray, colour: tuple[int, int, int], origin: tuple[int, int] = (0, 0)) -> None:
+        x, y = origin
+        h, w = mask.shape
+        region = self.image[y : y + h, x : x + w]
+        a = mask.astype(np.float32)[..., None] / 255.0
+        region[:] = (region * (1.0 - a) + np.asarray(colour, np.float32) * a + 0.5).astype(np.uint8)
+
+
+def _place(polygons: list[np.ndarray], x: float, y: float, height: float, *, upright: bool) -> list[np.ndarray]:
+    turn = 1.0 if upright else -1.0  # a half turn negates both axes
+    return [np.array([x, y]) + p * height * turn for p in polygons]
+
+
+def _rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarray:
+    arcs = []
+    for (cx, cy), start in (((x1 - r, y0 + r), -90), ((x1 - r, y1 - r), 0), ((x0 + r, y1 - r), 90), ((x0 + r, y0 + r), 180)):
+        t = np.radians(np.linspace(start, start + 90, 24))
+        arcs.append(np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1))
+    return np.concatenate(arcs)
+
+
+def _draw_index(canvas: _Canvas, rank: str, suit: Suit) -> None:
+    """Rank over a small suit at the top-left, and the same corner turned at the bottom-right."""
+    ink = SUIT_BGR[suit]
+    sx, sy = canvas.scale
+    x0, y0, x1, y1 = INDEX_BOX_MM
+    box = (int(round(x0 * sx)), int(round(y0 * sy)), int(round(x1 * sx)), int(round(y1 * sy)))
+    canvas.blend(_text_mask(rank, box[2] - box[0], box[3] - box[1]), ink, origin=box[:2])
+    cx, cy, h = INDEX_SUIT_MM
+    canvas.fill(_place(suit_polygons(suit), cx, cy, h, upright=True), ink)
+
+    cw, ch = int(round(INDEX_CORNER_MM[0] * sx)), int(round(INDEX_CORNER_MM[1] * sy))
+    height, width = canvas.image.shape[:2]
+    canvas.image[height - ch :, width - cw :] = canvas.image[:ch, :cw][::-1, ::-1]
+
+
+def _text_mask(text: str, width: int, height: int) -> np.ndarray:
+    """``text`` in a Hershey font, stretched to fill a ``width`` x ``height`` box (anti-aliased)."""
+    font, scale, thickness = cv2.FONT_HERSHEY_DUPLEX, 4.0, 9
+    (tw, th), _ = cv2.getTextSize(text, font, scale, thickness)
+    pad = thickness
+    big = np.zeros((th + 2 * pad, tw + 2 * pad), np.uint8)
+    cv2.putText(big, text, (pad, th + pad), font, scale, 255, thickness, cv2.LINE_AA)
+    ys, xs = np.nonzero(big)
+    big = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    glyph_w = min(width, int(round(height * big.shape[1] / big.shape[0])))
+    resized = cv2.resize(big, (max(1, glyph_w), max(1, height)), interpolation=cv2.INTER_AREA)
+    mask = np.zeros((height, width), np.uint8)
+    offset = (width - resized.shape[1]) // 2
+    mask[:, offset : offset + resized.shape[1]] = resized
+    return mask
+
+
+def _draw_face_panel(canvas: _Canvas, rank: str, suit: Suit) -> None:
+    """A framed, double-headed figure: drawn in the upper half, then the half turn of it below.
+
+    The club figure faces left and the heart figure faces right, as in real decks, so the
+    two versions of a face card differ in more than colour.
+    """
+    x0, y0, x1, y1 = FACE_PANEL_MM
+    ink = SUIT_BGR[suit]
+    accent = (40, 190, 230)  # gold
+    robe = (150, 90, 40) if suit is Suit.CLUBS else (60, 50, 180)
+    facing = -1.0 if suit is Suit.CLUBS else 1.0
+    cx, mid = (x0 + x1) / 2, (y0 + y1) / 2
+    half_h = mid - y0
+
+    def at(u: float, v: float) -> tuple[float, float]:
+        # (u, v) in a unit upper half: u across [-0.5, 0.5], v from the top (0) to the middle (1).
+        return cx + u * (x1 - x0), y0 + v * half_h
+
+    def poly(points: list[tuple[float, float]]) -> np.ndarray:
+        return np.array([at(facing * u, v) for u, v in points])
+
+    shapes: list[tuple[list[np.ndarray], tuple[int, int, int]]] = [
+        ([poly([(-0.36, 1.0), (0.36, 1.0), (0.24, 0.56), (-0.24, 0.56)])], robe),
+        ([poly([(-0.3, 0.98), (-0.22, 0.62), (-0.16, 0.62), (-0.24, 0.98)]),
+          poly([(0.24, 0.98), (0.16, 0.62), (0.22, 0.62), (0.3, 0.98)])], accent),
+        ([poly([(-0.05, 0.56), (0.05, 0.56), (0.08, 1.0), (-0.08, 1.0)])], ink),
+        ([np.array([at(facing * u, v) for u, v in _circle(0.0, 0.42, 0.13)])], (170, 200, 235)),
+        ([poly([(0.12, 0.38), (0.2, 0.45), (0.11, 0.47)])], (150, 180, 220)),  # nose: the facing side
+        ([np.array([at(facing * u, v) for u, v in _circle(0.06, 0.38, 0.022)])], (40, 40, 40)),
+        ([poly(_headwear(rank))], accent),
+        ([poly(_held_item(rank))], ink),
+    ]
+    for polygons, colour in shapes:
+        canvas.fill(polygons, colour)
+    corner = (x0 + 4.0, y0 + 4.5)
+    canvas.fill(_place(suit_polygons(suit), *corner, 5.0, upright=True), ink)
+
+    sx, sy = canvas.scale
+    px0, py0, px1, pmid = (int(round(x0 * sx)), int(round(y0 * sy)), int(round(x1 * sx)), int(round(mid * sy)))
+    py1 = 2 * pmid - py0
+    canvas.image[pmid:py1, px0:px1] = canvas.image[py0:pmid, px0:px1][::-1, ::-1][: py1 - pmid]
+    frame = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    canvas.stroke(frame, ink, 0.45, closed=True)
+    canvas.stroke(np.array([[x0, mid], [x1, mid]]), ink, 0.3, closed=False)
+
+
+def _headwear(rank: str) -> list[tuple[float, float]]:
+    if rank == "K":  # a crown with three points
+        return [(-0.15, 0.3), (-0.17, 0.1), (-0.08, 0.2), (0.0, 0.06), (0.08, 0.2), (0.17, 0.1), (0.15, 0.3)]
+    if rank == "Q":  # a rounded crown
+        return [(-0.15, 0.3), (-0.13, 0.16), (-0.06, 0.12), (0.0, 0.16), (0.06, 0.12), (0.13, 0.16), (0.15, 0.3)]
+    return [(-0.16, 0.31), (-0.12, 0.2), (0.12, 0.18), (0.26, 0.24), (0.16, 0.3)]  # J: a cap with a brim
+
+
+def _held_item(rank: str) -> list[tuple[float, float]]:
+    """Held on the side away from the face: a sword (K), a sceptre (Q) or a halberd (J)."""
+    if rank == "K":
+        return [(-0.4, 0.06), (-0.37, 0.06), (-0.37, 0.9), (-0.4, 0.9)]
+    if rank == "Q":
+        return [(-0.41, 0.2), (-0.35, 0.14), (-0.29, 0.2), (-0.36, 0.26), (-0.36, 0.9), (-0.38, 0.9), (-0.38, 0.26)]
+    return [(-0.39, 0.05), (-0.3, 0.16), (-0.37, 0.2), (-0.37, 0.9), (-0.39, 0.9)]

@@ -1,0 +1,31 @@
+"""Running one job per pair on worker processes, results in job order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+import cv2
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+def resolve_workers(workers: int | None, jobs: int) -> int:
+    """``workers`` (None: all cores), never more than there are jobs, at least 1."""
+    return max(1, min(workers or os.cpu_count() or 1, jobs))
+
+
+def ordered_map(fn: Callable[[Job], Result], jobs: Iterable[Job], workers: int) -> Iterator[Result]:
+    """``map(fn, jobs)`` on ``workers`` processes (in-process when 1), yielding in job order.
+
+    Each worker process runs OpenCV single-threaded: with one job per process, OpenCV's own
+    threads would only compete for the same cores.
+    """
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    with ProcessPoolExecutor(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+        yield from pool.map(fn, jobs)

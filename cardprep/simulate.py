@@ -1,0 +1,375 @@
+"""The photo simulator: club/heart card photo pairs with exact ground truth.
+
+The scene is a table plane (millimetres) seen by a pinhole camera. Photo A shows the club
+card; for photo B the heart card is laid by hand on the same spot (a placement error: shift,
+turn, slight scale and perspective, for odd ranks sometimes a half turn) and, in some pairs,
+the camera moves a little too. Everything a photo adds (drop shadow, vignette, a soft shadow,
+exposure, white balance, blur, noise, JPEG, an EXIF orientation tag) is drawn independently
+for A and B. Because every step is a known homography, the truth ``a_from_b`` is exact.
+
+Truth convention (the same as the ``homography`` of report.csv, Contract 2): ``a_from_b``
+maps pixel coordinates of photo B as displayed (EXIF applied) to photo A such that card
+content corresponds: B's card corner i lands on A's card corner i. If B's card lay upside
+down, the half turn is part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cardprep import geometry
+from cardprep.atomic import atomic_write_bytes, atomic_write_text, make_output_dir
+from cardprep.deck import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS, CardImage, Suit, draw_card
+from cardprep.errors import CardprepError
+from cardprep.images import encode_image, stored_for_exif, with_exif_orientation
+from cardprep.parallel import ordered_map, resolve_workers
+from cardprep.surfaces import SurfaceKind, fractal_noise, make_surface
+
+CARD_CORNERS_MM = np.array([[0.0, 0.0], [CARD_WIDTH_MM, 0.0], [CARD_WIDTH_MM, CARD_HEIGHT_MM], [0.0, CARD_HEIGHT_MM]])
+CARD_CENTRE_MM = (CARD_WIDTH_MM / 2, CARD_HEIGHT_MM / 2)
+TRUTH_COLUMNS = ("pair", "rank", "orientation", "homography", "corners_a", "corners_b",
+                 "camera_moved", "exif_a", "exif_b", "surface", "width", "height")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What a simulated set looks like. Defaults match a careful but hand-held shoot."""
+
+    size: tuple[int, int] = (1600, 1200)  # displayed photo width, height
+    upside_down: float = 0.4  # fraction of the odd cards (A, 3, 5, 7, 9) laid upside down in B
+    shake: float = 0.25  # fraction of pairs where the camera moved between A and B as well
+    exif: float = 0.0  # fraction of photos stored sideways with an EXIF orientation tag
+    max_shift_mm: float = 5.0  # hand placement error: ~20 px at 1600x1200
+    max_turn_deg: float = 4.0
+    max_scale: float = 0.015
+    card_fraction: tuple[float, float] = (0.42, 0.6)  # card long side / photo short side
+    jpeg_quality: tuple[int, int] = (85, 95)
+
+    def __post_init__(self) -> None:
+        width, height = self.size
+        if not (320 <= min(width, height) and width * height <= 50_000_000):
+            raise CardprepError(f"photo size must be between 320 px (short side) and 50 MP, got {width}x{height}")
+        for name in ("upside_down", "shake", "exif"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise CardprepError(f"{name} is a fraction between 0 and 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera above the table plane z = 0 (mm), looking down (+z)."""
+
+    focal: float  # px
+    centre: tuple[float, float]  # principal point, px
+    position: tuple[float, float, float]  # mm; z < 0 is above the table
+    tilt: tuple[float, float, float]  # rotations about x, y, z (the optical axis), degrees
+
+    def rotation(self) -> np.ndarray:
+        """World-to-camera rotation: roll about the optical axis after the two tilts."""
+        rx, ry, rz = np.radians(self.tilt)
+        rot_x = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
+        rot_y = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
+        rot_z = np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]])
+        return rot_z @ rot_x @ rot_y
+
+    def intrinsics(self) -> np.ndarray:
+        return np.array([[self.focal, 0, self.centre[0]], [0, self.focal, self.centre[1]], [0, 0, 1]])
+
+    def photo_from_table(self) -> np.ndarray:
+        r = self.rotation()
+        t = -r @ np.asarray(self.position)
+        return geometry.normalized(self.intrinsics() @ np.c_[r[:, 0], r[:, 1], t])
+
+    def ray(self, pixel: np.ndarray) -> np.ndarray:
+        """World direction of the ray through ``pixel``, scaled to unit depth (z = 1)."""
+        direction = self.rotation().T @ np.linalg.solve(self.intrinsics(), np.r_[pixel, 1.0])
+        return direction / direction[2]
+
+    def shaken(self, rng: np.random.Generator) -> Camera:
+        """The same camera after a small hand movement between two shots."""
+        x, y, z = self.position
+        dx, dy, dz = rng.normal(0.0, (2.0, 2.0, 3.0))
+        tilt = tuple(a + d for a, d in zip(self.tilt, rng.normal(0.0, (0.4, 0.4, 0.6))))
+        return Camera(self.focal, self.centre, (x + dx, y + dy, z + dz), tilt)
+
+
+@dataclass(frozen=True)
+class SimPair:
+    """One simulated pair, photos as displayed (EXIF applied), with its truth."""
+
+    stem: str
+    rank: str
+    orientation: int  # 0, or 180 when B's card lay upside down
+    photo_a: np.ndarray
+    photo_b: np.ndarray
+    a_from_b: np.ndarray
+    corners_a: np.ndarray  # (4, 2): A's card corners, TL TR BR BL of its own frame
+    corners_b: np.ndarray  # (4, 2): B's card corners, TL TR BR BL of B's own frame
+    camera_moved: bool
+    surface: SurfaceKind
+    exif_a: int = 1  # EXIF orientation the photo is stored with (1: none)
+    exif_b: int = 1
+    jpeg_quality: tuple[int, int] = field(default=(95, 95))
+
+
+@dataclass(frozen=True)
+class SimSummary:
+    out: Path
+    pairs: int
+    upside_down: int
+    camera_moved: int
+    exif_tagged: int
+
+
+def simulate_pair(rank: str, rng: np.random.Generator, config: SimConfig = SimConfig(), *,
+                  stem: str | None = None, upside_down: bool = False) -> SimPair:
+    """Render one A (clubs) / B (hearts) photo pair of ``rank`` with its exact truth."""
+    if upside_down and rank not in ODD_RANKS:
+        raise ValueError(f"only odd ranks ({', '.join(ODD_RANKS)}) are laid upside down, got {rank}")
+    width, height = config.size
+    camera_a, table_from_card_a = _random_view(rng, config)
+    camera_moved = bool(rng.random() < config.shake)
+    camera_b = camera_a.shaken(rng) if camera_moved else camera_a
+    photo_a_from_table, photo_b_from_table = camera_a.photo_from_table(), camera_b.photo_from_table()
+
+    table_from_card_b = table_from_card_a @ _placement_error(rng, config)
+    if upside_down:
+        table_from_card_b = table_from_card_b @ geometry.rotation(180.0, CARD_CENTRE_MM)
+    photo_a_from_card = photo_a_from_table @ table_from_card_a
+    photo_b_from_card = photo_b_from_table @ table_from_card_b
+
+    surface_kind = list(SurfaceKind)[rng.integers(len(SurfaceKind))]
+    surface = _TableSurface.for_views(surface_kind, (photo_a_from_table, photo_b_from_table), (width, height), rng)
+    photos = []
+    for suit, photo_from_table, photo_from_card in ((Suit.CLUBS, photo_a_from_table, photo_a_from_card),
+                                                    (Suit.HEARTS, photo_b_from_table, photo_b_from_card)):
+        card = draw_card(rank, suit, px_per_mm=_card_scale(photo_from_card))
+        photos.append(_render_photo(surface, photo_from_table, [(card, photo_from_card)], (width, height), rng))
+    quality = tuple(int(q) for q in rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1, size=2))
+    exif = tuple(int(rng.choice((6, 8, 3))) if rng.random() < config.exif else 1 for _ in range(2))
+
+    return SimPair(
+        stem=stem or rank, rank=rank, orientation=180 if upside_down else 0,
+        photo_a=photos[0], photo_b=photos[1],
+        a_from_b=geometry.normalized(photo_a_from_card @ np.linalg.inv(photo_b_from_card)),
+        corners_a=geometry.apply_homography(photo_a_from_card, CARD_CORNERS_MM),
+        corners_b=geometry.apply_homography(photo_b_from_card, CARD_CORNERS_MM),
+        camera_moved=camera_moved, surface=surface_kind,
+        exif_a=exif[0], exif_b=exif[1], jpeg_quality=(quality[0], quality[1]),
+    )
+
+
+def _random_view(rng: np.random.Generator, config: SimConfig) -> tuple[Camera, np.ndarray]:
+    """A camera and the club card's pose on the table (table-from-card), the card well inside the frame.
+
+    The card lands at a drawn point of the photo; a view that would put a corner within 6% of
+    the frame's edge (no room for B's placement error) is drawn again.
+    """
+    width, height = config.size
+    margin = 0.06 * min(width, height)
+    while True:
+        focal = max(width, height) * rng.uniform(0.8, 1.1)
+        distance = focal * CARD_HEIGHT_MM / (rng.uniform(*config.card_fraction) * min(width, height))
+        tilt = (rng.uniform(-14.0, 14.0), rng.uniform(-10.0, 10.0), rng.uniform(-12.0, 12.0))
+        target = (0.5 + rng.uniform(-0.08, 0.08, size=2)) * (width, height)
+        camera = Camera(focal, (width / 2 - 0.5, height / 2 - 0.5), (0.0, 0.0, -distance), tilt)
+        # Slide the camera so that the ray through `target` meets the table at the origin.
+        x, y, _ = -distance * camera.ray(target)
+        camera = Camera(focal, camera.centre, (float(x), float(y), -distance), tilt)
+        table_from_card = geometry.rotation(rng.uniform(-20.0, 20.0)) @ geometry.translation(
+            -CARD_CENTRE_MM[0], -CARD_CENTRE_MM[1])
+        corners = geometry.apply_homography(camera.photo_from_table() @ table_from_card, CARD_CORNERS_MM)
+        if np.all(corners >= margin) and np.all(corners <= np.array([width, height]) - 1 - margin):
+            return camera, table_from_card
+
+
+def _placement_error(rng: np.random.Generator, config: SimConfig) -> np.ndarray:
+    """card-A-frame-from-card-B-frame: how far off the hand laid the second card (mm)."""
+    angle = rng.uniform(0.0, 2.0 * np.pi)
+    shift = config.max_shift_mm * rng.uniform(0.2, 1.0) * np.array([np.cos(angle), np.sin(angle)])
+    scale = 1.0 + rng.uniform(-config.max_scale, config.max_scale)
+    perspective = np.eye(3)
+    perspective[2, :2] = rng.uniform(-2e-4, 2e-4, size=2)  # the card not lying quite flat
+    cx, cy = CARD_CENTRE_MM
+    about_centre = (geometry.rotation(rng.uniform(-config.max_turn_deg, config.max_turn_deg))
+                    @ geometry.scaling(scale) @ perspective)
+    return geometry.translation(cx + shift[0], cy + shift[1]) @ about_centre @ geometry.translation(-cx, -cy)
+
+
+def _card_scale(photo_from_card: np.ndarray) -> float:
+    """Texture px per mm so that the drawn card is a little sharper than the photo sees it."""
+    return 1.1 * max(_local_scale(photo_from_card, corner) for corner in CARD_CORNERS_MM)
+
+
+def _local_scale(photo_from_plane: np.ndarray, point: np.ndarray) -> float:
+    """Photo pixels per plane unit around ``point`` (the larger of the two axes)."""
+    ends = geometry.apply_homography(photo_from_plane, point + np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    return float(max(np.linalg.norm(ends[1] - ends[0]), np.linalg.norm(ends[2] - ends[0])))
+
+
+@dataclass(frozen=True)
+class _TableSurface:
+    """A surface texture in table coordinates, big enough for every view of the pair."""
+
+    image: np.ndarray  # float32 BGR
+    tex_from_table: np.ndarray
+
+    @classmethod
+    def for_views(cls, kind: SurfaceKind, photo_from_tables: tuple[np.ndarray, ...], size: tuple[int, int],
+                  rng: np.random.Generator) -> _TableSurface:
+        width, height = size
+        frame = np.array([[-1, -1], [width, -1], [width, height], [-1, height]], np.float64)
+        seen = np.vstack([geometry.apply_homography(np.linalg.inv(h), frame) for h in photo_from_tables])
+        (x0, y0), (x1, y1) = seen.min(axis=0) - 5.0, seen.max(axis=0) + 5.0
+        # Sample the surface a little finer than the sharpest view of it (tilt makes the near
+        # side of the frame ~25% sharper than the centre), within a memory cap.
+        centre = np.array([[(width - 1) / 2, (height - 1) / 2]])
+        sharpest = max(_local_scale(h, geometry.apply_homography(np.linalg.inv(h), centre)[0]) for h in photo_from_tables)
+        px_per_mm = min(1.3 * sharpest, np.sqrt(60e6 / ((x1 - x0) * (y1 - y0))))
+        shape = (int(np.ceil((y1 - y0) * px_per_mm)), int(np.ceil((x1 - x0) * px_per_mm)))
+        texture = make_surface(kind, shape, rng, px_per_mm=px_per_mm)
+        return cls(texture, geometry.scaling(px_per_mm) @ geometry.translation(-x0, -y0))
+
+
+def _render_photo(surface: _TableSurface, photo_from_table: np.ndarray, cards: list[tuple[CardImage, np.ndarray]],
+                  size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Table, cards with their drop shadows, lighting, optics and sensor: a uint8 BGR photo."""
+    width, height = size
+    photo = cv2.warpPerspective(surface.image, photo_from_table @ np.linalg.inv(surface.tex_from_table),
+                                (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    for card, photo_from_card in cards:
+        photo_from_tex = photo_from_card @ np.linalg.inv(card.tex_from_mm())
+        coverage = cv2.warpPerspective(card.alpha, photo_from_tex, (width, height), flags=cv2.INTER_LINEAR)
+        coverage = coverage.astype(np.float32) * (1.0 / 255.0)
+        _darken(photo, _drop_shadow(coverage, rng))
+        texture = cv2.warpPerspective(card.image, photo_from_tex, (width, height), flags=cv2.INTER_LINEAR)
+        cv2.blendLinear(texture.astype(np.float32), photo, coverage, 1.0 - coverage, dst=photo)
+
+    light = _illumination((height, width), rng)
+    gains = rng.uniform(0.82, 1.12) * rng.uniform(0.92, 1.08, size=3)  # exposure x white balance
+    photo *= light[..., None]
+    photo *= gains.astype(np.float32)
+    scale = max(width, height) / 1600.0
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.45, 0.9) * max(scale, 1.0))
+    photo += rng.standard_normal(photo.shape, dtype=np.float32) * np.float32(rng.uniform(1.0, 3.5))
+    return np.clip(photo + 0.5, 0, 255).astype(np.uint8)
+
+
+def _darken(photo: np.ndarray, shade: np.ndarray) -> None:
+    photo *= (1.0 - shade)[..., None]
+
+
+def _drop_shadow(coverage: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The soft shadow a card lying on the table casts next to its edges (computed at 1/4 size)."""
+    height, width = coverage.shape
+    small = cv2.resize(coverage, (max(width // 4, 1), max(height // 4, 1)), interpolation=cv2.INTER_AREA)
+    reach = max(width, height) / 4 * rng.uniform(0.002, 0.006)
+    shift = np.float64([[1, 0, rng.uniform(-1, 1) * reach], [0, 1, rng.uniform(0.3, 1) * reach]])
+    small = cv2.warpAffine(small, shift, small.shape[::-1])
+    small = cv2.GaussianBlur(small, (0, 0), reach + 1.0)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(rng.uniform(0.2, 0.45))
+
+
+def _illumination(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Vignette, uneven light and sometimes a soft shadow (a hand, a phone): a low-frequency gain."""
+    height, width = shape
+    small_shape = (max(height // 16, 8), max(width // 16, 8))
+    yy, xx = np.mgrid[0 : small_shape[0], 0 : small_shape[1]].astype(np.float32)
+    cy, cx = (small_shape[0] - 1) / 2, (small_shape[1] - 1) / 2
+    r2 = ((xx - cx) ** 2 + (yy - cy) ** 2) / (cx**2 + cy**2)
+    gain = 1.0 - rng.uniform(0.08, 0.3) * r2
+    gain *= 1.0 + 0.05 * fractal_noise(small_shape, rng, cell_px=max(small_shape) / 2, octaves=2)
+    if rng.random() < 0.5:
+        centre = rng.uniform((0, 0), small_shape[::-1])
+        axes = rng.uniform(0.2, 0.5, size=2) * max(small_shape)
+        blob = np.zeros(small_shape, np.float32)
+        cv2.ellipse(blob, ((float(centre[0]), float(centre[1])), (float(axes[0]), float(axes[1])), float(rng.uniform(0, 180))), 1.0, -1)
+        blob = cv2.GaussianBlur(blob, (0, 0), 0.15 * max(small_shape))
+        gain *= 1.0 - rng.uniform(0.12, 0.3) * blob
+    return cv2.resize(gain.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def pair_jpegs(pair: SimPair) -> tuple[bytes, bytes]:
+    """The pair's photos as JPEG files: each at its quality, stored sideways with a tag if drawn so."""
+    files = []
+    for photo, tag, quality in ((pair.photo_a, pair.exif_a, pair.jpeg_quality[0]),
+                                (pair.photo_b, pair.exif_b, pair.jpeg_quality[1])):
+        data = encode_image(stored_for_exif(photo, tag), ".jpg", jpeg_quality=quality)
+        files.append(with_exif_orientation(data, tag) if tag != 1 else data)
+    return files[0], files[1]
+
+
+def truth_row(pair: SimPair) -> dict[str, str]:
+    height, width = pair.photo_a.shape[:2]
+    return {
+        "pair": pair.stem, "rank": pair.rank, "orientation": str(pair.orientation),
+        "homography": geometry.format_floats(pair.a_from_b),
+        "corners_a": geometry.format_floats(pair.corners_a), "corners_b": geometry.format_floats(pair.corners_b),
+        "camera_moved": str(pair.camera_moved).lower(), "exif_a": str(pair.exif_a), "exif_b": str(pair.exif_b),
+        "surface": pair.surface.value, "width": str(width), "height": str(height),
+    }
+
+
+def deck_plan(pairs: int, seed: int, upside_down: float) -> list[tuple[str, str, bool]]:
+    """(stem, rank, upside down) for each pair: ranks cycle A..K; exactly round(fraction x odd) flipped."""
+    ranks = [RANKS[i % len(RANKS)] for i in range(pairs)]
+    width = max(2, len(str(pairs - 1)))
+    odd = [i for i, rank in enumerate(ranks) if rank in ODD_RANKS]
+    chooser = np.random.default_rng(np.random.SeedSequence([seed, 0xF11B]))
+    flipped = set(chooser.permutation(odd)[: int(round(upside_down * len(odd)))].tolist())
+    return [(f"{i:0{width}d}-{rank}", rank, i in flipped) for i, rank in enumerate(ranks)]
+
+
+def simulate_set(out: str | Path, *, pairs: int = 13, seed: int = 0, config: SimConfig = SimConfig(),
+                 workers: int | None = None, on_pair_done: Callable[[str], None] | None = None) -> SimSummary:
+    """Write ``pairs`` simulated pairs to OUT/A/<stem>.jpg, OUT/B/<stem>.jpg and OUT/truth.csv.
+
+    The same ``seed`` and config give byte-identical files, whatever the number of workers:
+    each pair draws from its own child of the seed. OUT must be new, empty, or an earlier
+    simulator output (one holding truth.csv), which is then replaced file by file.
+    """
+    if pairs < 1:
+        raise CardprepError(f"--pairs must be at least 1, got {pairs}")
+    out = _prepare_out(Path(out))
+    plan = deck_plan(pairs, seed, config.upside_down)
+    seeds = np.random.SeedSequence(seed).spawn(pairs)
+    jobs = [(out, stem, rank, flip, child, config) for (stem, rank, flip), child in zip(plan, seeds)]
+    rows = []
+    for row in ordered_map(_simulate_and_write, jobs, resolve_workers(workers, pairs)):
+        rows.append(row)
+        if on_pair_done:
+            on_pair_done(row["pair"])
+    _write_truth(out / "truth.csv", rows)
+    return SimSummary(out, pairs, sum(r["orientation"] == "180" for r in rows),
+                      sum(r["camera_moved"] == "true" for r in rows),
+                      sum(r["exif_a"] != "1" for r in rows) + sum(r["exif_b"] != "1" for r in rows))
+
+
+def _simulate_and_write(job: tuple) -> dict[str, str]:
+    out, stem, rank, flip, child, config = job
+    pair = simulate_pair(rank, np.random.default_rng(child), config, stem=stem, upside_down=flip)
+    jpeg_a, jpeg_b = pair_jpegs(pair)
+    atomic_write_bytes(out / "A" / f"{stem}.jpg", jpeg_a)
+    atomic_write_bytes(out / "B" / f"{stem}.jpg", jpeg_b)
+    return truth_row(pair)
+
+
+def _prepare_out(out: Path) -> Path:
+    if out.exists() and any(out.iterdir()) and not (out / "truth.csv").is_file():
+        raise CardprepError(f"{out}: exists, is not empty and is not a simulator output (no truth.csv); "
+                            "choose a new folder")
+    for sub in (out, out / "A", out / "B"):
+        make_output_dir(sub)
+    for stale in [*(out / "A").glob("*.jpg"), *(out / "B").glob("*.jpg")]:
+        stale.unlink()
+    return out
+
+
+def _write_truth(path: Path, rows: list[dict[str, str]]) -> None:
+    lines = [",".join(TRUTH_COLUMNS)]
+    lines += [",".join(row[c] for c in TRUTH_COLUMNS) for row in sorted(rows, key=lambda r: r["pair"])]
+    atomic_write_text(path, "\n".join(lines) + "\n")
