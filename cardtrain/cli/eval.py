@@ -1,0 +1,57 @@
+"""``cardtrain eval``: a checkpoint's metrics on a split, as JSON, and a grid image."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from cardtrain.cli import app
+from cardtrain.cli._common import progress_bar, user_errors
+from cardtrain.evaluate import evaluate
+from cardtrain.files import write_image, write_json
+
+
+def _default_out(checkpoint: Path, split: str) -> Path:
+    """RUN/eval-SPLIT-NAME for RUN/checkpoints/NAME.pt, else next to the checkpoint."""
+    base = checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+    return base / f"eval-{split}-{checkpoint.stem}"
+
+
+@app.command("eval")
+def eval_command(
+    checkpoint: Annotated[Path, typer.Argument(help="A cardtrain checkpoint (RUN/checkpoints/best.pt).")],
+    data: Annotated[Path, typer.Argument(help="manifest.csv, or a folder with train/ and val/.")],
+    split: Annotated[str, typer.Option(help="Split to score: train, val or test.")] = "val",
+    out: Annotated[
+        Optional[Path], typer.Option(help=escape("Folder for metrics.json and grid.jpg [default: RUN/eval-SPLIT-CKPT]."))
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 16,
+    samples: Annotated[int, typer.Option(help="Rows (input | target | output) in grid.jpg.")] = 8,
+    device: Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")] = "auto",
+) -> None:
+    """Score CHECKPOINT on a split of DATA: L1, PSNR, SSIM and pip IoU, printed as JSON.
+
+    The model is rebuilt from the checkpoint alone and sees the training preprocessing.
+    Also writes metrics.json and grid.jpg (input | target | output rows) to --out.
+    """
+    with user_errors():
+        with progress_bar() as bar:
+            task = bar.add_task(f"scoring {split}", total=None)
+            result = evaluate(
+                checkpoint,
+                data,
+                split=split,
+                batch_size=batch_size,
+                samples=samples,
+                device=device,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        folder = out or _default_out(checkpoint, split)
+        metrics = {"checkpoint": str(checkpoint), "split": split, **result.scores.as_dict()}
+        write_json(folder / "metrics.json", metrics)
+        write_image(folder / "grid.jpg", result.grid)
+        typer.echo(json.dumps(metrics))

@@ -1,0 +1,133 @@
+"""``cardtrain fit``: train pix2pix into a run folder, or resume one.
+
+Every TrainConfig field is an option (``--batch-size``, ``--norm``...), generated from the
+dataclass so that its type, choices and help are written once, in cardtrain/config.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional, get_type_hints
+
+import typer
+from rich.markup import escape
+from rich.progress import TextColumn
+
+from cardtrain.cli import app
+from cardtrain.cli._common import duration, is_main_process, progress_bar, user_errors
+from cardtrain.config import PRESETS, PresetName, TrainConfig, field_help
+from cardtrain.errors import CardtrainError
+from cardtrain.train import FitResult, fit
+
+HELP = """Train pix2pix on DATA (a manifest.csv, or a folder with train/ and val/ of A|B images).
+
+Writes RUN/config.json, metrics.csv, samples/ and checkpoints/
+(latest.pt, best.pt by val L1). Start from a --preset, change any value with its option.
+Resume a stopped run with `cardtrain fit --resume RUN`. Several processes:
+`torchrun --nproc_per_node N -m cardtrain fit DATA ...` (DDP; --batch-size is per process)."""
+
+
+def _config_parameters() -> list[inspect.Parameter]:
+    """One keyword option per TrainConfig field, default None ("the preset's value")."""
+    hints, helps = get_type_hints(TrainConfig), field_help()
+    parameters = []
+    for f in dataclasses.fields(TrainConfig):
+        presets = ", ".join(f"{name} {getattr(cfg, f.name)}" for name, cfg in PRESETS.items())
+        names = (f"--{f.name.replace('_', '-')}/--no-{f.name.replace('_', '-')}",) if hints[f.name] is bool else ()
+        option = typer.Option(*names, help=f"{helps[f.name]} {escape(f'[{presets}]')}", rich_help_panel="Training config")
+        annotation = Annotated[Optional[hints[f.name]], option]  # noqa: UP045 (typer reads the annotation)
+        parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return parameters
+
+
+def _summary(result: FitResult) -> str:
+    line = f"trained {result.steps} steps in {duration(result.seconds)} ({result.images_per_s:.1f} images/s)"
+    if result.val is not None:
+        v = result.val
+        line += f"; val L1 {v.l1:.4f} PSNR {v.psnr:.2f} SSIM {v.ssim:.3f} pip IoU {v.pip_iou:.3f}"
+    best = result.run / "checkpoints" / ("best.pt" if result.best_val_l1 is not None else "latest.pt")
+    return f"{line} -> {best}"
+
+
+def fit_command(
+    data: Optional[Path],
+    out: Optional[Path],
+    preset: Optional[PresetName],
+    resume: Optional[Path],
+    device: str,
+    **overrides: Any,
+) -> None:
+    with user_errors():
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if resume is not None:
+            if given or preset or out:
+                raise CardtrainError(f"--resume {resume} keeps the run's own config; drop --preset, --out and the options")
+            config, run = None, resume
+        else:
+            if data is None:
+                raise CardtrainError("give DATA (a manifest.csv or a folder with train/), or --resume RUN")
+            config = PRESETS[preset or "seed"].override(**given)
+            run = out or Path("runs") / f"{preset or 'seed'}-{time.strftime('%Y%m%d-%H%M%S')}"
+        with progress_bar(
+            TextColumn("{task.fields[ips]}"), TextColumn("{task.fields[l1]}")
+        ) as bar:
+            task = bar.add_task("training", total=None, ips="", l1="")
+
+            def report(step: int, total: int, stats: dict[str, float]) -> None:
+                ips = f"{stats['images_per_s']:.1f} img/s" if "images_per_s" in stats else ""
+                l1 = f"L1 {stats['loss_g_l1']:.3f}" if "loss_g_l1" in stats else ""
+                bar.update(task, completed=step, total=total, ips=ips, l1=l1)
+
+            result = fit(data, run, config, resume=resume is not None, device=device, progress=report)
+        if is_main_process():
+            typer.echo(_summary(result))
+
+
+fit_command.__doc__ = HELP
+fit_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(
+            "data",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=None,
+            annotation=Annotated[
+                Optional[Path], typer.Argument(help="manifest.csv, or a folder with train/ and val/.", show_default=False)
+            ],
+        ),
+        inspect.Parameter(
+            "out",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))],
+        ),
+        inspect.Parameter(
+            "preset",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                Optional[PresetName],
+                typer.Option(help="Starting values: seed (the paper's), fast (GPU), cpu-demo." + escape(" [default: seed]")),
+            ],
+        ),
+        inspect.Parameter(
+            "resume",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                Optional[Path],
+                typer.Option(help="Continue this run from its checkpoints/latest.pt, at the same step.", metavar="RUN"),
+            ],
+        ),
+        inspect.Parameter(
+            "device",
+            inspect.Parameter.KEYWORD_ONLY,
+            default="auto",
+            annotation=Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")],
+        ),
+        *_config_parameters(),
+    ]
+)
+app.command("fit")(fit_command)

@@ -1,0 +1,49 @@
+"""``cardtrain predict``: translate an image, a folder of images or a video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cardtrain.cli import app
+from cardtrain.cli._common import progress_bar, user_errors
+from cardtrain.predict import predict
+
+
+@app.command("predict")
+def predict_command(
+    checkpoint: Annotated[Path, typer.Argument(help="A cardtrain checkpoint (RUN/checkpoints/best.pt).")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="An image, a folder of images, or a video.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="OUTPUT: a video (.mp4, .avi), an image file, or a folder of PNGs.")
+    ],
+    side_by_side: Annotated[bool, typer.Option(help="Write input | output frames, side by side.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Frames per forward pass.")] = 16,
+    fps: Annotated[float, typer.Option(help="Frame rate of a video made from images.")] = 25.0,
+    device: Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")] = "auto",
+) -> None:
+    """Translate INPUT with the generator of CHECKPOINT into --out.
+
+    Deterministic (eval mode: no dropout, so video does not flicker) and batched. Frames
+    get the training preprocessing: centre square crop, resize to the model's size.
+    """
+    with user_errors():
+        with progress_bar() as bar:
+            task = bar.add_task("translating", total=None)
+            result = predict(
+                checkpoint,
+                source,
+                out,
+                batch_size=batch_size,
+                side_by_side=side_by_side,
+                fps=fps,
+                device=device,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        skipped = f", skipped {len(result.skipped)} unreadable" if result.skipped else ""
+        typer.echo(
+            f"translated {result.frames} frames in {result.seconds:.1f} s "
+            f"({result.frames_per_s:.1f} frames/s{skipped}) -> {result.output}"
+        )

@@ -1,0 +1,222 @@
+"""Translate images, folders and videos with a checkpoint's generator, in batches.
+
+Inference is deterministic: the generator runs in eval mode, so dropout is off (with it on,
+as in the paper's test time, every video frame gets different noise and the output
+flickers) and batch norm uses its running statistics (so a frame's output does not depend
+on which other frames share its batch). Frames get exactly the training preprocessing,
+:func:`cardtrain.data.to_model_rgb`: centre square crop, resize to the model's size, RGB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from cardtrain.checkpoint import load_generator
+from cardtrain.config import Precision
+from cardtrain.data import IMAGE_SUFFIXES, read_image, to_bgr_images, to_float, to_model_rgb
+from cardtrain.device import autocast, inference_precision, resolve_device
+from cardtrain.errors import CardtrainError
+from cardtrain.files import atomic_path, write_image
+
+log = logging.getLogger("cardtrain")
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm"})
+_FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    """What ``predict`` wrote: ``frames`` translated in ``seconds``; ``skipped`` unreadable inputs."""
+
+    output: Path
+    frames: int
+    seconds: float
+    skipped: tuple[Path, ...] = ()
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else float("nan")
+
+
+def translate(
+    generator: torch.nn.Module, inputs: torch.Tensor, *, device: torch.device, precision: Precision
+) -> torch.Tensor:
+    """uint8 (B, 3, S, S) RGB on any device -> the generator's (B, 3, S, S) float output in [-1, 1]."""
+    with torch.inference_mode(), autocast(device, precision):
+        return generator(to_float(inputs.to(device))).float()
+
+
+class Translator:
+    """A checkpoint's generator with its preprocessing: BGR frames in, BGR frames out."""
+
+    def __init__(self, checkpoint: Path, *, device: str = "auto") -> None:
+        self.device = resolve_device(device)
+        self.generator, self.config = load_generator(checkpoint, self.device)
+        self.precision = inference_precision(self.device, self.config.precision)
+        self.size = self.config.crop_size
+
+    def prepare(self, frames_bgr: list[np.ndarray]) -> torch.Tensor:
+        """Frames of any size -> uint8 (B, 3, S, S) RGB, the model's input."""
+        return torch.from_numpy(np.stack([to_model_rgb(f, self.size) for f in frames_bgr])).permute(0, 3, 1, 2)
+
+    def __call__(self, frames_bgr: list[np.ndarray], *, side_by_side: bool = False) -> np.ndarray:
+        """Translate a batch: (B, S, S, 3) BGR uint8, or (B, S, 2S, 3) input|output."""
+        inputs = self.prepare(frames_bgr)
+        outputs = to_bgr_images(translate(self.generator, inputs, device=self.device, precision=self.precision))
+        if not side_by_side:
+            return outputs
+        inputs_bgr = np.ascontiguousarray(inputs.permute(0, 2, 3, 1).numpy()[..., ::-1])
+        return np.concatenate([inputs_bgr, outputs], axis=2)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Frames to translate: names for a folder output, a count for the progress bar, an fps."""
+
+    frames: Iterator[tuple[str, np.ndarray]]
+    count: int
+    fps: float
+    skipped: list[Path]
+
+
+def _image_frames(paths: list[Path], skipped: list[Path]) -> Iterator[tuple[str, np.ndarray]]:
+    for path in paths:
+        try:
+            yield path.stem, read_image(path)
+        except CardtrainError as error:
+            if len(paths) == 1:
+                raise
+            log.warning("skipped %s", error)  # one bad file never stops a folder
+            skipped.append(path)
+
+
+def _video_frames(capture: cv2.VideoCapture, path: Path) -> Iterator[tuple[str, np.ndarray]]:
+    index = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            yield f"frame_{index:06d}", frame
+            index += 1
+    finally:
+        capture.release()
+    if index == 0:
+        raise CardtrainError(f"{path}: no frame could be decoded from this video")
+
+
+def open_source(path: Path, *, fps: float) -> _Source:
+    """An image, a folder of images (sorted by name) or a video file."""
+    skipped: list[Path] = []
+    if path.is_dir():
+        paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise CardtrainError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        return _Source(_image_frames(paths, skipped), len(paths), fps, skipped)
+    if not path.is_file():
+        raise CardtrainError(f"{path}: does not exist")
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        # FFmpeg would print its own lines about a broken file; our error below says it once.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            raise CardtrainError(f"{path}: cannot open this video (OpenCV found no decodable stream)")
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        source_fps = capture.get(cv2.CAP_PROP_FPS)
+        return _Source(_video_frames(capture, path), max(count, 0), source_fps if source_fps > 0 else fps, skipped)
+    return _Source(_image_frames([path], skipped), 1, fps, skipped)
+
+
+def _batches(frames: Iterator[tuple[str, np.ndarray]], size: int) -> Iterator[list[tuple[str, np.ndarray]]]:
+    batch: list[tuple[str, np.ndarray]] = []
+    for item in frames:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _VideoSink:
+    """Frames into a video file, written under a temporary name and renamed when complete."""
+
+    def __init__(self, output: Path, fps: float, stack: contextlib.ExitStack) -> None:
+        self.output, self.fps = output, fps
+        self.tmp = stack.enter_context(atomic_path(output))  # renamed when the stack closes cleanly
+        self.writer: cv2.VideoWriter | None = None
+        stack.callback(self.close)  # runs first: the file is complete before the rename
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        if self.writer is None:
+            fourcc = cv2.VideoWriter_fourcc(*_FOURCC[self.output.suffix.lower()])
+            self.writer = cv2.VideoWriter(str(self.tmp), fourcc, self.fps, (frame.shape[1], frame.shape[0]))
+            if not self.writer.isOpened():
+                raise CardtrainError(f"{self.output}: OpenCV cannot write this video format here")
+        self.writer.write(frame)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
+class _ImageSink:
+    """Frames into one image file, or into a folder as ``<name>.png``, each written atomically."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        single = self.output.suffix.lower() in IMAGE_SUFFIXES
+        write_image(self.output if single else self.output / f"{name}.png", frame)
+
+
+def predict(
+    checkpoint: Path,
+    source: Path,
+    output: Path,
+    *,
+    batch_size: int = 16,
+    side_by_side: bool = False,
+    fps: float = 25.0,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> PredictResult:
+    """Translate ``source`` (image, folder or video) into ``output``.
+
+    ``output`` ending in .mp4/.avi is a video (the source's frame rate, else ``fps``); ending
+    in an image suffix, a single image; anything else, a folder of PNGs named after the
+    inputs (``frame_000000.png``... for a video). Every file is written atomically.
+    """
+    if batch_size < 1:
+        raise CardtrainError(f"batch size must be at least 1, got {batch_size}")
+    translator = Translator(checkpoint, device=device)
+    src = open_source(Path(source), fps=fps)
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix in VIDEO_SUFFIXES and suffix not in _FOURCC:
+        raise CardtrainError(f"{output}: video output must end in {' or '.join(_FOURCC)}")
+    if suffix in IMAGE_SUFFIXES and src.count != 1:
+        raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
+    start, done = time.perf_counter(), 0
+    with contextlib.ExitStack() as stack:
+        sink = _VideoSink(output, src.fps, stack) if suffix in _FOURCC else _ImageSink(output)
+        for batch in _batches(src.frames, batch_size):
+            for (name, _), frame in zip(batch, translator([f for _, f in batch], side_by_side=side_by_side)):
+                sink.write(name, frame)
+            done += len(batch)
+            if progress:
+                progress(done, max(src.count, done))
+    return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped))
