@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -163,3 +164,11 @@ def test_learning_rate_schedule() -> None:
     assert _lr_at(49, 100, decaying) == 2e-4
     assert _lr_at(75, 100, decaying) == pytest.approx(1e-4)
     assert _lr_at(99, 100, decaying) == pytest.approx(2e-4 / 50)
+
+
+@pytest.mark.skipif(
+    os.environ.get("CARDTRAIN_SLOW_TESTS") != "1", reason="torch.compile on a CPU takes ~1 min; CARDTRAIN_SLOW_TESTS=1"
+)
+def test_compiled_training_runs(tiny_data: Path, tmp_path: Path) -> None:
+    result = fit(tiny_data, tmp_path / "run", TINY.override(compile=True, epochs=1), device="cpu")
+    assert result.steps == 4 and result.val is not None
