@@ -49,7 +49,7 @@ def score_pairs(
     for part in batch_indices(len(pairs), batch_size):
         batch = pairs[part].to(device)
         output = translate(generator, batch[:, :3], device=device, precision=precision)
-        sums.add(output, to_float(batch[:, 3:]))
+        sums.add(output, to_float(batch[:, 3:]), to_float(batch[:, :3]))
         if sum(len(k) for k in kept) < keep:
             kept.append(output.cpu())
         if progress is not None:

@@ -29,7 +29,7 @@ _C1, _C2 = 0.01**2, 0.03**2
 
 @dataclass(frozen=True)
 class Scores:
-    """Metrics averaged over a split. ``pip_iou``: IoU of the red masks of output and target."""
+    """Metrics averaged over a split. ``pip_iou``: IoU of the new red (see :func:`pip_iou`)."""
 
     l1: float
     psnr: float
@@ -85,9 +85,14 @@ def red_mask(images: torch.Tensor) -> torch.Tensor:
     return (r >= RED_MIN) & (r - torch.maximum(g, b) >= RED_MARGIN)
 
 
-def pip_iou(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """IoU of the red masks of output and target; 1 where neither has any red."""
-    p, t = red_mask(output).flatten(1), red_mask(target).flatten(1)
+def pip_iou(output: torch.Tensor, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """IoU of what turned red: pixels red in the output (resp. target) but not in the source.
+
+    Leaving out what was red already keeps a red table or a red card back out of the score,
+    which is then about the pips alone. 1 where neither output nor target has new red.
+    """
+    already = red_mask(source).flatten(1)
+    p, t = red_mask(output).flatten(1) & ~already, red_mask(target).flatten(1) & ~already
     inter = (p & t).sum(1).float()
     union = (p | t).sum(1).float()
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
@@ -100,9 +105,11 @@ class ScoreSum:
         self._sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "pip_iou": 0.0}
         self._n = 0
 
-    def add(self, output: torch.Tensor, target: torch.Tensor) -> None:
-        for name, fn in (("l1", l1), ("psnr", psnr), ("ssim", ssim), ("pip_iou", pip_iou)):
+    def add(self, output: torch.Tensor, target: torch.Tensor, source: torch.Tensor) -> None:
+        """A batch of outputs, their targets, and the inputs they were made from."""
+        for name, fn in (("l1", l1), ("psnr", psnr), ("ssim", ssim)):
             self._sums[name] += float(fn(output, target).sum())
+        self._sums["pip_iou"] += float(pip_iou(output, target, source).sum())
         self._n += output.shape[0]
 
     def mean(self) -> Scores:

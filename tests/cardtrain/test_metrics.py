@@ -55,18 +55,30 @@ def test_red_mask_thresholds(rgb: list[float], red: bool) -> None:
 
 def test_pip_iou_known_answer() -> None:
     white, red = _from_unit([1, 1, 1]), _from_unit([0.8, 0.1, 0.1])
-    target = white.expand(1, 3, 4, 4).clone()
-    output = target.clone()
+    source = white.expand(1, 3, 4, 4).clone()
+    target, output = source.clone(), source.clone()
     target[..., 0:2, 0:2] = red  # 4 red pixels
     output[..., 0:2, 1:3] = red  # 4 red pixels, 2 shared -> IoU 2 / 6
-    assert pip_iou(output, target).item() == pytest.approx(1 / 3)
-    assert pip_iou(white, white).item() == 1.0  # no red anywhere: perfect agreement
+    assert pip_iou(output, target, source).item() == pytest.approx(1 / 3)
+    assert pip_iou(source, source, source).item() == 1.0  # no red anywhere: perfect agreement
+
+
+def test_pip_iou_ignores_what_was_red_already() -> None:
+    """A red table around the card is in the input too: it does not count, for or against."""
+    red = _from_unit([0.8, 0.1, 0.1])
+    source = _from_unit([0.1, 0.1, 0.1]).expand(1, 3, 4, 4).clone()
+    source[..., :, 3:] = red  # a red strip of table
+    target, output = source.clone(), source.clone()
+    target[..., 0:1, 0:1] = red  # the new pip
+    output[..., 0:1, 0:1] = red
+    output[..., 3:, 3:] = _from_unit([0.1, 0.1, 0.1])  # a table pixel lost: not a pip matter
+    assert pip_iou(output, target, source).item() == 1.0
 
 
 def test_score_sum_averages_over_images_not_batches() -> None:
     sums = ScoreSum()
-    sums.add(torch.zeros(1, 3, 16, 16), torch.full((1, 3, 16, 16), 0.2))  # L1 0.2
-    sums.add(torch.zeros(3, 3, 16, 16), torch.zeros(3, 3, 16, 16))  # L1 0
+    sums.add(torch.zeros(1, 3, 16, 16), torch.full((1, 3, 16, 16), 0.2), torch.zeros(1, 3, 16, 16))  # L1 0.2
+    sums.add(torch.zeros(3, 3, 16, 16), torch.zeros(3, 3, 16, 16), torch.zeros(3, 3, 16, 16))  # L1 0
     scores = sums.mean()
     assert scores.images == 4
     assert scores.l1 == pytest.approx(0.05)
