@@ -62,8 +62,8 @@ def extract_frames(video: str | Path, out: str | Path, *, size: int = 256, every
     if every < 1:
         raise CardprepError(f"--every must be at least 1 (1: every frame), got {every}")
     capture = _open(video)
-    _check_out(out, video)
     try:
+        _check_out(out, video)
         with staged_dir(out) as stage:
             rows, decoded = _write_frames(capture, video, stage, size=size, every=every, fmt=fmt, on_frame=on_frame)
             if not rows:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cardprep.augment import AugmentConfig, Border, build_dataset
 from cardprep.cli import app
@@ -58,7 +59,8 @@ def augment(
             summary = build_dataset(aligned, out, config, workers=workers or None,
                                     on_progress=lambda done: bar.advance(task, done))
     for orphan in summary.orphans:
-        err_console.print(f"[yellow]warning:[/] {aligned}: {orphan.stem}: {orphan.reason}; skipped", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(f'{aligned}: {orphan.stem}: {orphan.reason}')}; skipped",
+                          highlight=False, soft_wrap=True)
     held = f", val from held-out {', '.join(summary.val_sources)}" if summary.val_sources else ""
     skipped = f", {len(summary.orphans)} unpaired skipped" if summary.orphans else ""
     typer.echo(f"{summary.n_train + summary.n_val} images ({summary.n_train} train, {summary.n_val} val) from "

@@ -33,6 +33,6 @@ def frames(
             task = bar.add_task("reading frames", total=None)
             summary = extract_frames(video, out, size=size, every=every, fmt=fmt,
                                      on_frame=lambda number, total: bar.update(task, completed=number + 1, total=total))
-    kept = f"every {every}th of {summary.decoded}" if every > 1 else f"all of {summary.decoded}"
+    kept = f"1 in {every} of {summary.decoded}" if every > 1 else f"all of {summary.decoded}"
     typer.echo(f"{summary.written} frames ({kept}, {summary.fps:g} fps) as {size}x{size} {fmt.value} "
                f"in {time.perf_counter() - start:.1f} s -> {summary.out}")

@@ -1,0 +1,83 @@
+"""``cardprep augment`` through the CLI: the summary line, warnings, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cardprep.cli import app
+
+from .augment_fixtures import write_aligned
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory) -> Path:
+    return write_aligned(tmp_path_factory.mktemp("cli") / "aligned", ["a", "b", "c"], size=128)
+
+
+def _error_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def test_writes_the_dataset_and_prints_one_summary_line(aligned, tmp_path):
+    result = runner.invoke(app, ["augment", str(aligned), "--out", str(tmp_path / "ds"), "--n", "9", "--val", "3",
+                                 "--size", "32", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"12 images \(9 train, 3 val\) from 3 pairs in \d+\.\d s -> .*ds\n", result.stdout)
+    assert len(list((tmp_path / "ds/train").iterdir())) == 9
+
+
+def test_defaults_read_aligned_and_write_dataset_in_the_working_folder(aligned, tmp_path, monkeypatch):
+    monkeypatch.chdir(aligned.parent)
+    result = runner.invoke(app, ["augment", "--n", "3", "--val", "1", "--size", "16"])
+    assert result.exit_code == 0, result.output
+    assert (aligned.parent / "dataset/manifest.csv").is_file()
+
+
+def test_holdout_is_named_in_the_summary(aligned, tmp_path):
+    result = runner.invoke(app, ["augment", str(aligned), "-o", str(tmp_path / "ds"), "--n", "4", "--val", "2",
+                                 "--size", "16", "--val-sources", "b", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "from 3 pairs, val from held-out b in" in result.stdout
+
+
+def test_an_orphan_is_a_warning_naming_it_and_the_run_succeeds(aligned, tmp_path):
+    (tmp_path / "in").mkdir()
+    for side in ("A", "B"):
+        (tmp_path / "in" / side).mkdir()
+        for stem in ("a", "b"):
+            (tmp_path / "in" / side / f"{stem}.png").write_bytes((aligned / side / f"{stem}.png").read_bytes())
+    (tmp_path / "in/A/lonely.png").write_bytes((aligned / "A/c.png").read_bytes())
+    result = runner.invoke(app, ["augment", str(tmp_path / "in"), "-o", str(tmp_path / "ds"), "--n", "4", "--val", "0",
+                                 "--size", "16", "--workers", "1"])
+    assert result.exit_code == 0
+    assert _error_lines(result) == [f"warning: {tmp_path / 'in'}: lonely: only in A/, no partner in B/; skipped"]
+    assert "from 2 pairs, 1 unpaired skipped in" in result.stdout
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["nowhere"], "error: nowhere: no such folder"),
+    (["ALIGNED", "--n", "0"], "error: n_train (--n) must be at least 1, got 0"),
+    (["ALIGNED", "--val", "-3"], "error: n_val (--val) must be 0 or more, got -3"),
+    (["ALIGNED", "--holdout", "3"], "error: --holdout 3 leaves no pair for train: there are 3 pairs"),
+    (["ALIGNED", "--holdout", "1", "--val-sources", "a"], "error: use holdout (--holdout) or val_sources (--val-sources), not both"),
+])
+def test_errors_are_one_line_and_exit_1(aligned, tmp_path, arguments, message):
+    arguments = [str(aligned) if a == "ALIGNED" else a for a in arguments]
+    result = runner.invoke(app, ["augment", *arguments, "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 1
+    assert _error_lines(result) == [message]
+    assert result.stdout == "" and not (tmp_path / "ds").exists()
+
+
+def test_help_explains_the_options():
+    result = runner.invoke(app, ["augment", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    for option in ("--out", "--n", "--val", "--holdout", "--val-sources", "--rotate", "--zoom", "--shear", "--shift",
+                   "--hflip", "--border", "--jitter", "--workers", "--seed"):
+        assert option in result.stdout
