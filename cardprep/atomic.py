@@ -73,3 +73,18 @@ def staged_dir(final: str | Path) -> Iterator[Path]:
     os.replace(stage, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_replaceable(folder: str | Path, *, marker: str, kind: str) -> None:
+    """Refuse a folder for ``staged_dir`` unless it is absent, empty, or holds ``marker``.
+
+    ``staged_dir`` replaces the whole folder: pointed at a folder of photos by mistake, it
+    would delete them. ``marker`` is the file every output of this kind holds ("manifest.csv"),
+    ``kind`` names the kind in the message ("a dataset").
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CardprepError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / marker).is_file():
+        raise CardprepError(f"{folder}: exists, is not empty and is not {kind} (no {marker}); choose a new folder "
+                            f"({kind} is replaced whole on every run)")

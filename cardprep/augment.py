@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.atomic import staged_dir
+from cardprep.atomic import check_replaceable, staged_dir
 from cardprep.errors import CardprepError
 from cardprep.images import encode_image, read_image
 from cardprep.pairs import Orphan, Pair, find_pairs
@@ -346,11 +346,7 @@ def _check_out(out: Path, aligned: Path) -> None:
     out_abs, aligned_abs = out.resolve(), aligned.resolve()
     if out_abs == aligned_abs or out_abs in aligned_abs.parents or aligned_abs in out_abs.parents:
         raise CardprepError(f"{out}: the dataset folder must be outside the aligned folder {aligned} and not contain it")
-    if out.exists() and not out.is_dir():
-        raise CardprepError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
-        raise CardprepError(f"{out}: exists, is not empty and is not a dataset (no {MANIFEST_NAME}); "
-                            "choose a new folder (a dataset folder is replaced whole on every run)")
+    check_replaceable(out, marker=MANIFEST_NAME, kind="a dataset")
 
 
 def _split_sources(stems: tuple[str, ...], config: AugmentConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:

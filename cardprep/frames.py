@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cardprep.atomic import staged_dir
+from cardprep.atomic import check_replaceable, staged_dir
 from cardprep.errors import CardprepError
 from cardprep.images import encode_image
 
@@ -89,11 +89,7 @@ def _check_out(out: Path, video: Path) -> None:
     """Refuse outputs whose replacement would destroy something that is not a frames folder."""
     if out.resolve() in video.resolve().parents:
         raise CardprepError(f"{out}: holds the video itself; choose another output folder")
-    if out.exists() and not out.is_dir():
-        raise CardprepError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / INDEX_NAME).is_file():
-        raise CardprepError(f"{out}: exists, is not empty and is not a frames folder (no {INDEX_NAME}); "
-                            "choose a new folder (a frames folder is replaced whole on every run)")
+    check_replaceable(out, marker=INDEX_NAME, kind="a frames folder")
 
 
 def _write_frames(capture: cv2.VideoCapture, video: Path, stage: Path, *, size: int, every: int,
