@@ -111,22 +111,24 @@ FAST = SEED.override(
     data_on_device=True,
 )
 
-# Small enough to draw red hearts in a few minutes on 2 CPU cores: 128 px, a 7-level U-Net
-# (1x1 bottleneck), narrower networks, no bf16 (emulated, hence slow, on CPUs without it).
+# Small enough to draw red hearts in a few minutes on 2 CPU cores: 128 px with a 7-level U-Net
+# (1x1 bottleneck), 16-filter networks (~3x the images/s of 32 at the same budget, and a lower
+# val L1), a 10x learning rate decayed over the second half. Measured on 1000 simulated card
+# pairs, 2 epochs each: lr 2e-4 -> val L1 0.135, 1e-3 -> 0.094, 2e-3 -> 0.087; batch norm
+# (inference with running statistics) 0.151 against instance norm's 0.094. No bf16: it is
+# emulated, hence slow, on CPUs without AVX512-BF16/AMX.
 CPU_DEMO = SEED.override(
     crop_size=128,
     load_size=136,
     flip=False,
     depth=7,
-    ngf=32,
-    ndf=32,
-    d_layers=3,
+    ngf=16,
+    ndf=16,
     norm="instance",
     batch_size=4,
-    epochs=4,
-    lr=4e-4,
+    epochs=5,
+    lr=2e-3,
     lr_decay=0.5,
-    eval_every=0,
     log_every=10,
 )
 
