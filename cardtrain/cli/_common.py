@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -58,6 +58,14 @@ def progress_bar(*extra: ProgressColumn) -> Progress:
         transient=True,
         disable=not (is_main_process() and err_console.is_terminal),
     )
+
+
+@contextmanager
+def progress_task(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with one task; yields ``update(done, total)`` for library callbacks."""
+    with progress_bar() as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def duration(seconds: float) -> str:

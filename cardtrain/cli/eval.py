@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from cardtrain.cli import app
-from cardtrain.cli._common import progress_bar, user_errors
+from cardtrain.cli._common import progress_task, user_errors
 from cardtrain.evaluate import evaluate
 from cardtrain.files import write_image, write_json
 
@@ -39,16 +39,9 @@ def eval_command(
     Also writes metrics.json and grid.jpg (input | target | output rows) to --out.
     """
     with user_errors():
-        with progress_bar() as bar:
-            task = bar.add_task(f"scoring {split}", total=None)
+        with progress_task(f"scoring {split}") as update:
             result = evaluate(
-                checkpoint,
-                data,
-                split=split,
-                batch_size=batch_size,
-                samples=samples,
-                device=device,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                checkpoint, data, split=split, batch_size=batch_size, samples=samples, device=device, progress=update
             )
         folder = out or _default_out(checkpoint, split)
         metrics = {"checkpoint": str(checkpoint), "split": split, **result.scores.as_dict()}

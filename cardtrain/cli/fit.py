@@ -24,10 +24,11 @@ from cardtrain.train import FitResult, fit
 
 HELP = """Train pix2pix on DATA (a manifest.csv, or a folder with train/ and val/ of A|B images).
 
-Writes RUN/config.json, metrics.csv, samples/ and checkpoints/
-(latest.pt, best.pt by val L1). Start from a --preset, change any value with its option.
-Resume a stopped run with `cardtrain fit --resume RUN`. Several processes:
-`torchrun --nproc_per_node N -m cardtrain fit DATA ...` (DDP; --batch-size is per process)."""
+Writes RUN/config.json, metrics.csv, samples/ and checkpoints/ (latest.pt; best.pt by val L1).\n
+Start from a --preset and change any of its values with the options below.\n
+Resume a stopped run at the same step: cardtrain fit --resume RUN.\n
+Several processes (DDP, --batch-size is per process): torchrun --nproc_per_node N -m cardtrain fit DATA ...
+"""
 
 
 def _config_parameters() -> list[inspect.Parameter]:
@@ -53,11 +54,20 @@ def _summary(result: FitResult) -> str:
 
 
 def fit_command(
-    data: Optional[Path],
-    out: Optional[Path],
-    preset: Optional[PresetName],
-    resume: Optional[Path],
-    device: str,
+    data: Annotated[
+        Optional[Path], typer.Argument(help="manifest.csv, or a folder with train/ and val/.", show_default=False)
+    ] = None,
+    *,
+    out: Annotated[Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))] = None,
+    preset: Annotated[
+        Optional[PresetName],
+        typer.Option(help="Starting values: seed (the paper's), fast (GPU), cpu-demo." + escape(" [default: seed]")),
+    ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option(help="Continue this run from its checkpoints/latest.pt, at the same step.", metavar="RUN"),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")] = "auto",
     **overrides: Any,
 ) -> None:
     with user_errors():
@@ -71,9 +81,7 @@ def fit_command(
                 raise CardtrainError("give DATA (a manifest.csv or a folder with train/), or --resume RUN")
             config = PRESETS[preset or "seed"].override(**given)
             run = out or Path("runs") / f"{preset or 'seed'}-{time.strftime('%Y%m%d-%H%M%S')}"
-        with progress_bar(
-            TextColumn("{task.fields[ips]}"), TextColumn("{task.fields[l1]}")
-        ) as bar:
+        with progress_bar(TextColumn("{task.fields[ips]}"), TextColumn("{task.fields[l1]}")) as bar:
             task = bar.add_task("training", total=None, ips="", l1="")
 
             def report(step: int, total: int, stats: dict[str, float]) -> None:
@@ -86,48 +94,11 @@ def fit_command(
             typer.echo(_summary(result))
 
 
-fit_command.__doc__ = HELP
+# typer reads the signature: the fixed parameters above, then one option per config field
+# in place of **overrides.
+_fixed = inspect.signature(fit_command, eval_str=True).parameters.values()
 fit_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [
-        inspect.Parameter(
-            "data",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=None,
-            annotation=Annotated[
-                Optional[Path], typer.Argument(help="manifest.csv, or a folder with train/ and val/.", show_default=False)
-            ],
-        ),
-        inspect.Parameter(
-            "out",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))],
-        ),
-        inspect.Parameter(
-            "preset",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                Optional[PresetName],
-                typer.Option(help="Starting values: seed (the paper's), fast (GPU), cpu-demo." + escape(" [default: seed]")),
-            ],
-        ),
-        inspect.Parameter(
-            "resume",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                Optional[Path],
-                typer.Option(help="Continue this run from its checkpoints/latest.pt, at the same step.", metavar="RUN"),
-            ],
-        ),
-        inspect.Parameter(
-            "device",
-            inspect.Parameter.KEYWORD_ONLY,
-            default="auto",
-            annotation=Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")],
-        ),
-        *_config_parameters(),
-    ]
+    [p for p in _fixed if p.kind is not inspect.Parameter.VAR_KEYWORD] + _config_parameters()
 )
+fit_command.__doc__ = HELP
 app.command("fit")(fit_command)

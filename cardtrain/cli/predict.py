@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cardtrain.cli import app
-from cardtrain.cli._common import progress_bar, user_errors
+from cardtrain.cli._common import progress_task, user_errors
 from cardtrain.predict import predict
 
 
@@ -30,8 +30,7 @@ def predict_command(
     get the training preprocessing: centre square crop, resize to the model's size.
     """
     with user_errors():
-        with progress_bar() as bar:
-            task = bar.add_task("translating", total=None)
+        with progress_task("translating") as update:
             result = predict(
                 checkpoint,
                 source,
@@ -40,7 +39,7 @@ def predict_command(
                 side_by_side=side_by_side,
                 fps=fps,
                 device=device,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                progress=update,
             )
         skipped = f", skipped {len(result.skipped)} unreadable" if result.skipped else ""
         typer.echo(
