@@ -1,0 +1,114 @@
+"""Time ``cardprep augment`` against a straightforward PIL loop like the seed's, in the same run.
+
+Input: 13 aligned 512x512 pairs cut from simulated photos with their exact truth (B warped
+onto A, a square around the card, the card's long side 70% of it), as ``cardprep align``
+writes them. Output: the reference dataset, 1000 train + 300 val 512x256 A|B JPEGs.
+
+The baseline does what the seed's notebook did: for every output image, open both source
+files again, transform each half with PIL's affine (bilinear, output-to-input matrix),
+paste them side by side and save a JPEG, one image after another in one process. It draws
+the very same parameters, so both sides do the same geometric work.
+
+    .venv/bin/python benchmarks/augment_bench.py [--repeats 3] [--workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from cardprep.augment import AugmentConfig, Split, build_dataset, draw_params, image_seed, out_from_source
+from cardprep.deck import RANKS
+from cardprep.simulate import SimConfig, simulate_pair
+
+SOURCE = 512
+
+
+def make_aligned(root: Path, pairs: int = 13) -> list[str]:
+    """Simulated photo pairs registered with their true homography and cut as Contract 2 says."""
+    stems = []
+    for index in range(pairs):
+        rank = RANKS[index % len(RANKS)]
+        pair = simulate_pair(rank, np.random.default_rng(index), SimConfig(size=(1024, 768)))
+        corners = pair.corners_a
+        long_side = max(np.linalg.norm(corners[1] - corners[2]), np.linalg.norm(corners[0] - corners[1]))
+        scale = 0.7 * SOURCE / long_side
+        centre = corners.mean(axis=0)
+        crop_from_a = np.array([[scale, 0, SOURCE / 2 - 0.5 - scale * centre[0]],
+                                [0, scale, SOURCE / 2 - 0.5 - scale * centre[1]], [0, 0, 1]])
+        stem = f"{index:02d}-{rank}"
+        for side, image, crop_from_photo in (("A", pair.photo_a, crop_from_a), ("B", pair.photo_b, crop_from_a @ pair.a_from_b)):
+            (root / side).mkdir(parents=True, exist_ok=True)
+            crop = cv2.warpPerspective(image, crop_from_photo, (SOURCE, SOURCE), flags=cv2.INTER_AREA,
+                                       borderMode=cv2.BORDER_REFLECT_101)
+            cv2.imwrite(str(root / side / f"{stem}.png"), crop)
+        stems.append(stem)
+    return stems
+
+
+def pil_loop(aligned: Path, stems: list[str], out: Path, config: AugmentConfig) -> None:
+    """The seed's way: one image at a time, re-reading its sources, PIL affine, paste, save."""
+    (out / "train").mkdir(parents=True)
+    (out / "val").mkdir()
+    size = config.size
+    for split, count in ((Split.TRAIN, config.n_train), (Split.VAL, config.n_val)):
+        for index in range(count):
+            stem = stems[index % len(stems)]
+            params = draw_params(image_seed(config.seed, split, index), config)
+            src_from_out = np.linalg.inv(out_from_source(params, (SOURCE, SOURCE), size))
+            # PIL maps output pixel corners, cardprep pixel centres: shift by half a pixel on both sides.
+            half = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+            coefficients = tuple((half @ src_from_out @ np.linalg.inv(half))[:2].ravel())
+            canvas = Image.new("RGB", (2 * size, size))
+            for offset, side in ((0, "A"), (size, "B")):
+                with Image.open(aligned / side / f"{stem}.png") as source:
+                    half_image = source.convert("RGB").transform((size, size), Image.Transform.AFFINE, coefficients,
+                                                                 resample=Image.Resampling.BILINEAR)
+                canvas.paste(half_image, (offset, 0))
+            canvas.save(out / split.value / f"{index:04d}_{stem}.jpg", quality=95)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each; medians are reported")
+    parser.add_argument("--workers", type=int, default=0, help="cardprep workers (0: all cores)")
+    args = parser.parse_args()
+    config = AugmentConfig()  # 1000 train + 300 val, 256 px halves: the reference dataset
+    workers = args.workers or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="augment-bench-") as tmp:
+        root = Path(tmp)
+        stems = make_aligned(root / "aligned")
+        times: dict[str, list[float]] = {"cardprep": [], "cardprep_1": [], "pil": []}
+        for run in range(args.repeats):  # interleaved, so load from other processes hits all alike
+            for name, job in (("cardprep", lambda out: build_dataset(root / "aligned", out, config, workers=workers)),
+                              ("cardprep_1", lambda out: build_dataset(root / "aligned", out, config, workers=1)),
+                              ("pil", lambda out: pil_loop(root / "aligned", stems, out, config))):
+                out = root / f"{name}-{run}"
+                start = time.perf_counter()
+                job(out)
+                times[name].append(time.perf_counter() - start)
+                assert len(list(out.rglob("*.jpg"))) == config.n_train + config.n_val
+        median = {name: statistics.median(values) for name, values in times.items()}
+    images = config.n_train + config.n_val
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"{os.cpu_count()} cores; load average after the runs (1, 5, 15 min): {load}; other processes slow all runs")
+    print(f"{images} images ({config.n_train} train + {config.n_val} val, {2 * config.size}x{config.size}) "
+          f"from {len(stems)} aligned {SOURCE}x{SOURCE} pairs; median of {args.repeats} interleaved runs")
+    for name, label in (("cardprep", f"cardprep augment, {workers} workers"), ("cardprep_1", "cardprep augment, 1 worker"),
+                        ("pil", "PIL loop like the seed's, 1 process")):
+        runs = ", ".join(f"{t:.2f}" for t in times[name])
+        print(f"  {label:<38} {median[name]:6.2f} s  ({images / median[name]:5.0f} images/s; runs {runs})")
+    print(f"  speed-up vs PIL loop: {median['pil'] / median['cardprep']:.1f}x with {workers} workers, "
+          f"{median['pil'] / median['cardprep_1']:.1f}x with 1")
+
+
+if __name__ == "__main__":
+    main()
