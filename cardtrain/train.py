@@ -56,6 +56,7 @@ class FitResult:
 
     run: Path
     steps: int
+    start_step: int  # 0 for a new run, the checkpoint's step for a resumed one
     epochs: int
     seconds: float
     images_per_s: float
@@ -349,6 +350,7 @@ def _fit(
     return FitResult(
         run=out,
         steps=step,
+        start_step=start_step,
         epochs=config.epochs,
         seconds=seconds,
         images_per_s=images / seconds if seconds > 0 else math.nan,

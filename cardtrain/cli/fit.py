@@ -45,7 +45,11 @@ def _config_parameters() -> list[inspect.Parameter]:
 
 
 def _summary(result: FitResult) -> str:
-    line = f"trained {result.steps} steps in {duration(result.seconds)} ({result.images_per_s:.1f} images/s)"
+    if result.steps == result.start_step:
+        return f"nothing to do: {result.run} already finished its {result.steps} steps"
+    resumed = f" (resumed at {result.start_step})" if result.start_step else ""
+    speed = f"{duration(result.seconds)} ({result.images_per_s:.1f} images/s)"
+    line = f"trained {result.steps - result.start_step} steps{resumed} in {speed}"
     if result.val is not None:
         v = result.val
         line += f"; val L1 {v.l1:.4f} PSNR {v.psnr:.2f} SSIM {v.ssim:.3f} pip IoU {v.pip_iou:.3f}"
