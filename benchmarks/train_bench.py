@@ -141,8 +141,9 @@ def main() -> None:
     reference = reference_step(reference_config, device)
     with tempfile.TemporaryDirectory() as tmp:
         data = write_dataset(Path(tmp) / "data", count=max(64, 2 * args.batch), size=args.size)
-        rows = [(label, *interleaved_rates(data, config, device, args.seconds, reference)) for label, config in variants]
-    print(f"{'reference (fp32, batch 1, batch norm)':<44} {statistics.median(r for _, _, ref in rows for r in ref):9.2f} images/s")
+        rows = [(label, *interleaved_rates(data, cfg, device, args.seconds, reference)) for label, cfg in variants]
+    reference_rate = statistics.median(r for _, _, ref in rows for r in ref)
+    print(f"{'reference (fp32, batch 1, batch norm)':<44} {reference_rate:9.2f} images/s")
     for label, fast_rates, ref_rates in rows:
         rate, ratio = statistics.median(fast_rates), statistics.median(fast_rates) / statistics.median(ref_rates)
         print(f"{label:<44} {rate:9.2f} images/s   x{ratio:6.2f} the reference steps interleaved with it")

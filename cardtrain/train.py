@@ -163,7 +163,8 @@ def _fit(
     device, rank, world = context.device, context.rank, context.world_size
     config, checkpoint = _prepare_run(out, config, resume, context.is_main)
     if checkpoint is not None and checkpoint.state["world_size"] != world:
-        raise CardtrainError(f"{out}: was trained by {checkpoint.state['world_size']} processes, resume it with as many")
+        trained_by = checkpoint.state["world_size"]
+        raise CardtrainError(f"{out}: was trained by {trained_by} processes, resume it with as many")
     if data is None:
         data = Path(json.loads((out / "config.json").read_text())["data"])
     warn_slow_precision(device, config.precision)
@@ -257,7 +258,11 @@ def _fit(
         batch = train_pairs[order[i * config.batch_size : (i + 1) * config.batch_size]].to(device, non_blocking=True)
         if jitter_on:
             jitter = draw_jitter(
-                len(batch), crop_size=config.crop_size, load_size=config.load_size, flip=config.flip, generator=jitter_rng
+                len(batch),
+                crop_size=config.crop_size,
+                load_size=config.load_size,
+                flip=config.flip,
+                generator=jitter_rng,
             )
             pairs = apply_jitter(batch, jitter, load_size=config.load_size)
         else:
@@ -320,7 +325,8 @@ def _fit(
                         precision=config.precision, keep=config.samples,
                     )  # fmt: skip
                     write_image(out / "samples" / f"step_{step:07d}.jpg", sample_grid(val_pairs, outputs))
-                    metrics.append({"step": step, "epoch": epoch, **{f"val_{k}": v for k, v in val_scores.as_dict().items()}})
+                    val_row = {f"val_{name}": value for name, value in val_scores.as_dict().items()}
+                    metrics.append({"step": step, "epoch": epoch, **val_row})
                     stats.update({"val_l1": val_scores.l1, "val_pip_iou": val_scores.pip_iou})
                 improved = val_scores is not None and val_scores.l1 < best_val_l1
                 best_val_l1 = val_scores.l1 if improved else best_val_l1

@@ -27,7 +27,8 @@ def eval_command(
     data: Annotated[Path, typer.Argument(help="manifest.csv, or a folder with train/ and val/.")],
     split: Annotated[str, typer.Option(help="Split to score: train, val or test.")] = "val",
     out: Annotated[
-        Optional[Path], typer.Option(help=escape("Folder for metrics.json and grid.jpg [default: RUN/eval-SPLIT-CKPT]."))
+        Optional[Path],
+        typer.Option(help=escape("Folder for metrics.json and grid.jpg [default: RUN/eval-SPLIT-CKPT].")),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 16,
     samples: Annotated[int, typer.Option(help="Rows (input | target | output) in grid.jpg.")] = 8,

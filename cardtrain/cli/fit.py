@@ -38,9 +38,11 @@ def _config_parameters() -> list[inspect.Parameter]:
     for f in dataclasses.fields(TrainConfig):
         presets = ", ".join(f"{name} {getattr(cfg, f.name)}" for name, cfg in PRESETS.items())
         names = (f"--{f.name.replace('_', '-')}/--no-{f.name.replace('_', '-')}",) if hints[f.name] is bool else ()
-        option = typer.Option(*names, help=f"{helps[f.name]} {escape(f'[{presets}]')}", rich_help_panel="Training config")
+        help_text = f"{helps[f.name]} {escape(f'[{presets}]')}"
+        option = typer.Option(*names, help=help_text, rich_help_panel="Training config")
         annotation = Annotated[Optional[hints[f.name]], option]  # noqa: UP045 (typer reads the annotation)
-        parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters.append(inspect.Parameter(f.name, keyword, default=None, annotation=annotation))
     return parameters
 
 
@@ -62,7 +64,9 @@ def fit_command(
         Optional[Path], typer.Argument(help="manifest.csv, or a folder with train/ and val/.", show_default=False)
     ] = None,
     *,
-    out: Annotated[Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))] = None,
+    out: Annotated[
+        Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))
+    ] = None,
     preset: Annotated[
         Optional[PresetName],
         typer.Option(help="Starting values: seed (the paper's), fast (GPU), cpu-demo." + escape(" [default: seed]")),
@@ -78,7 +82,9 @@ def fit_command(
         given = {k: v for k, v in overrides.items() if v is not None}
         if resume is not None:
             if given or preset or out:
-                raise CardtrainError(f"--resume {resume} keeps the run's own config; drop --preset, --out and the options")
+                raise CardtrainError(
+                    f"--resume {resume} keeps the run's own config; drop --preset, --out and the options"
+                )
             config, run = None, resume
         else:
             if data is None:

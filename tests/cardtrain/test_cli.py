@@ -100,7 +100,9 @@ def broken_inputs(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         (["predict", "{ckpt}", "{tmp}/nothing.png", "--out", "{tmp}/o"], "nothing.png: does not exist"),
     ],
 )
-def test_errors_are_one_line(args: list[str], expected: str, cli_run: Path, broken_inputs: Path, tmp_path: Path) -> None:
+def test_errors_are_one_line(
+    args: list[str], expected: str, cli_run: Path, broken_inputs: Path, tmp_path: Path
+) -> None:
     names = {"data": broken_inputs, "tmp": tmp_path, "ckpt": cli_run / "checkpoints" / "best.pt"}
     line = _error_line(runner.invoke(app, [a.format(**names) for a in args]))
     assert line.startswith("error: ") and expected in line

@@ -32,7 +32,8 @@ def test_two_processes_equal_one_with_the_double_batch(tiny_data: Path, tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     summaries = [line for line in done.stdout.splitlines() if line.startswith("trained ")]
     assert len(summaries) == 1  # rank 0 alone reports
-    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["checkpoints", "config.json", "metrics.csv", "samples"]
+    written = sorted(p.name for p in (tmp_path / "ddp").iterdir())
+    assert written == ["checkpoints", "config.json", "metrics.csv", "samples"]  # no stray temp files
 
     ddp = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "latest.pt")
     assert ddp.state["world_size"] == 2 and len(ddp.state["rng"]) == 2
