@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,12 +22,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
     succeeds. The temporary name keeps the suffix, since some writers (VideoWriter) choose the
     container from it."""
     path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".partial{path.suffix}")
+        # os.open with 0o666 honours the umask (mkstemp would leave every output 0600)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as error:
         raise CardtrainError(f"{path.parent}: cannot write here ({error.strerror})") from error
-    os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -132,3 +133,11 @@ def test_evaluate_scores_a_split_and_draws_a_grid(checkpoint: Path, tiny_data: P
     assert result.grid.shape == (3 * 32, 3 * 32, 3)
     with pytest.raises(CardtrainError, match="no test images"):
         evaluate(checkpoint, tiny_data, split="test", device="cpu")
+
+
+def test_outputs_get_ordinary_permissions(checkpoint: Path, tiny_data: Path, tmp_path: Path) -> None:
+    """Atomic writes go through a temporary file, which must not leave outputs private (0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    predict(checkpoint, tiny_data / "val" / "val_000.png", tmp_path / "one.png")
+    assert (tmp_path / "one.png").stat().st_mode & 0o777 == 0o666 & ~umask
