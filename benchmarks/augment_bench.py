@@ -9,7 +9,7 @@ files again, transform each half with PIL's affine (bilinear, output-to-input ma
 paste them side by side and save a JPEG, one image after another in one process. It draws
 the very same parameters, so both sides do the same geometric work.
 
-    .venv/bin/python benchmarks/augment_bench.py [--repeats 3] [--workers 0]
+    .venv/bin/python benchmarks/augment_bench.py [--repeats 3] [--workers 0] [--wait-idle 120]
 """
 
 from __future__ import annotations
@@ -76,10 +76,33 @@ def pil_loop(aligned: Path, stems: list[str], out: Path, config: AugmentConfig) 
             canvas.save(out / split.value / f"{index:04d}_{stem}.jpg", quality=95)
 
 
+def cpu_idle(seconds: float = 1.5) -> float:
+    """Fraction of CPU time spent idle over the next ``seconds`` (Linux /proc/stat)."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, total
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_until_idle(limit_s: float, threshold: float = 0.9) -> float:
+    """On a shared machine, wait up to ``limit_s`` for the CPUs to be idle; returns the idle fraction seen."""
+    deadline = time.monotonic() + limit_s
+    idle = cpu_idle()
+    while idle < threshold and time.monotonic() < deadline:
+        idle = cpu_idle()
+    return idle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each; medians are reported")
     parser.add_argument("--workers", type=int, default=0, help="cardprep workers (0: all cores)")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                        help="before each timed run, wait up to S seconds for the CPUs to be 90%% idle (shared machines)")
     args = parser.parse_args()
     config = AugmentConfig()  # 1000 train + 300 val, 256 px halves: the reference dataset
     workers = args.workers or os.cpu_count() or 1
@@ -92,14 +115,17 @@ def main() -> None:
                               ("cardprep_1", lambda out: build_dataset(root / "aligned", out, config, workers=1)),
                               ("pil", lambda out: pil_loop(root / "aligned", stems, out, config))):
                 out = root / f"{name}-{run}"
+                idle = wait_until_idle(args.wait_idle) if args.wait_idle else None
                 start = time.perf_counter()
                 job(out)
                 times[name].append(time.perf_counter() - start)
+                idle_note = f", CPUs {idle:.0%} idle before" if idle is not None else ""
+                print(f"run {run + 1} {name}: {times[name][-1]:.2f} s{idle_note}", flush=True)
                 assert len(list(out.rglob("*.jpg"))) == config.n_train + config.n_val
         median = {name: statistics.median(values) for name, values in times.items()}
     images = config.n_train + config.n_val
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"{os.cpu_count()} cores; load average after the runs (1, 5, 15 min): {load}; other processes slow all runs")
+    print(f"{os.cpu_count()} cores; load average after the runs (1, 5, 15 min): {load}")
     print(f"{images} images ({config.n_train} train + {config.n_val} val, {2 * config.size}x{config.size}) "
           f"from {len(stems)} aligned {SOURCE}x{SOURCE} pairs; median of {args.repeats} interleaved runs")
     for name, label in (("cardprep", f"cardprep augment, {workers} workers"), ("cardprep_1", "cardprep augment, 1 worker"),

@@ -10,10 +10,10 @@ records its seed and the parameters drawn from it, re-makes its image byte for b
 (``remake``). Each image's seed is derived from the run's seed, its split and its index,
 never from a shared stream, so the dataset does not depend on the number of workers.
 
-Why not albumentations itself: importing it imports torch (cardprep must not; Contract:
-DESIGN.md) and asks PyPI for updates, 3 s before the first image (measured here), and
-its parameters depend on its version's RNG use. The transform below is the seed's set
-(rotate, zoom, shear, shift, flips) as one 2x3 matrix applied by ``cv2.warpAffine``.
+Why not albumentations itself: importing albumentations 2.0.8 imports torch (DESIGN.md: no
+torch in cardprep) and asks PyPI for a newer version, 3 s before the first image (measured
+here), and what a seed draws would depend on its version. The transform below is the seed's
+set (rotate, zoom, shear, shift, flips) as one affine matrix applied by ``cv2.warpAffine``.
 
 Conventions: images are (H, W, 3) uint8 BGR; points (x, y) with pixel centres at integer
 coordinates; ``angle`` is in degrees, positive turns the picture clockwise on screen (as
