@@ -1,7 +1,8 @@
 """The project's own deck: club and heart cards drawn from geometry, no downloaded art.
 
 Cards follow the Anglo-American layout: standard pip positions for A-10 (pips in the upper
-half upright, in the lower half inverted, a centre pip upright), corner indices (rank over a
+half upright, in the lower half inverted, a centre pip upright, so that exactly the odd
+ranks A, 3, 5, 7, 9 change under a half turn), corner indices (rank over a
 small suit) at top-left and, turned by half a turn, at bottom-right, rounded corners, and
 double-headed J/Q/K panels whose figure faces left on clubs and right on hearts.
 
@@ -89,8 +90,20 @@ def pip_layout(rank: str) -> tuple[PipSpot, ...]:
         columns += [(x, t) for x in (left, right) for t in side_rows]
     centre_rows = {3: (0.5,), 5: (0.5,), 7: (0.25,), 8: (0.25, 0.75), 9: (0.5,), 10: (1 / 6, 5 / 6)}
     columns += [(centre, t) for t in centre_rows.get(n, ())]
-    # Pips on the middle row or above stand upright; the lower half is turned.
-    return tuple(PipSpot(x, row(t), 10.5, t <= 0.5) for x, t in columns)
+    return tuple(PipSpot(x, row(t), 10.5, _upright(x, t)) for x, t in columns)
+
+
+def _upright(x: float, t: float) -> bool:
+    """Upper-half pips stand upright, lower-half pips are turned.
+
+    On the middle row the centre pip stands upright, which is what makes A, 3, 5, 7 and 9
+    look different upside down. Side pips on the middle row (6, 7, 8) are drawn point-
+    symmetric, left upright and right turned, so the even ranks look the same both ways,
+    as the seed's deck did.
+    """
+    if t != 0.5:
+        return t < 0.5
+    return x <= CARD_WIDTH_MM / 2
 
 
 def suit_polygons(suit: Suit) -> list[np.ndarray]:

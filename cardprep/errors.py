@@ -20,3 +20,7 @@ class ImageError(CardprepError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:
+        # Picklable with its own arguments, so an error raised in a worker process arrives intact.
+        return (type(self), (self.path, self.problem))

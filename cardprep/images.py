@@ -61,8 +61,11 @@ def _check_complete(path: Path, data: np.ndarray) -> None:
 
 
 def _may_have_alpha(data: np.ndarray) -> bool:
-    head = data[:12].tobytes()
-    return head.startswith(_PNG_SIGNATURE) or head[8:12] == b"WEBP" or head[:2] in (b"II", b"MM")
+    """Whether the file may carry alpha, read from its header so opaque images decode once."""
+    head = data[:26].tobytes()
+    if head.startswith(_PNG_SIGNATURE):
+        return len(head) == 26 and head[25] in (4, 6)  # IHDR colour type: grey+alpha, RGBA
+    return head[8:12] == b"WEBP" or head[:2] in (b"II", b"MM")
 
 
 def _composite_alpha(data: np.ndarray, colour: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -22,10 +23,16 @@ def ordered_map(fn: Callable[[Job], Result], jobs: Iterable[Job], workers: int) 
     """``map(fn, jobs)`` on ``workers`` processes (in-process when 1), yielding in job order.
 
     Each worker process runs OpenCV single-threaded: with one job per process, OpenCV's own
-    threads would only compete for the same cores.
+    threads would only compete for the same cores. Workers come from a forkserver, never a
+    fork of this process: a fork taken after OpenCV started its thread pool can deadlock.
+    On an error or Ctrl-C the jobs not yet started are cancelled.
     """
     if workers <= 1:
         yield from map(fn, jobs)
         return
-    with ProcessPoolExecutor(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=cv2.setNumThreads, initargs=(1,))
+    try:
         yield from pool.map(fn, jobs)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

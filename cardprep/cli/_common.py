@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cardprep.errors import CardprepError
@@ -20,12 +21,13 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except CardprepError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
 def progress_bar() -> Progress:
-    """A rich progress bar on stderr (so stdout stays clean for the summary line)."""
+    """A rich progress bar on stderr (so stdout stays clean for the summary line); off when
+    stderr is not a terminal, so logs and pipes get no redraw noise."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -34,4 +36,5 @@ def progress_bar() -> Progress:
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,
     )
