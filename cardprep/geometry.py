@@ -61,6 +61,20 @@ def half_turn(quad: np.ndarray) -> np.ndarray:
     return quad_homography(quad, np.roll(quad, 2, axis=0))
 
 
+def long_side(quad: np.ndarray) -> float:
+    """The longest side of a quadrilateral, in its own units."""
+    quad = np.asarray(quad, np.float64)
+    return float(np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1).max())
+
+
+def resize_map(shape: tuple[int, ...], size: tuple[int, int]) -> np.ndarray:
+    """The map from pixels of an image of ``shape`` (H, W, ...) to pixels of it resized by
+    ``cv2.resize`` to ``size`` (W, H): the scales really applied after rounding, pixel centres
+    at integers."""
+    sx, sy = size[0] / shape[1], size[1] / shape[0]
+    return scaling(sx, sy) @ translation(0.5 - 0.5 / sx, 0.5 - 0.5 / sy)
+
+
 def corner_errors(a_from_b: np.ndarray, corners_b: np.ndarray, corners_a: np.ndarray) -> np.ndarray:
     """Distance in A pixels between B's corners mapped by ``a_from_b`` and A's true corners."""
     return np.linalg.norm(apply_homography(a_from_b, corners_b) - np.asarray(corners_a), axis=1)
