@@ -83,8 +83,10 @@ def read_face(card: np.ndarray) -> CardFace:
             face = True
             continue
         shape = labels[top:top + height, left:left + width] == label
-        rows = np.nonzero(shape)[0]
-        upright = rows.mean() < (height - 1) / 2  # mass above the middle: lobes up, point or stem down
+        rows = np.nonzero(shape)[0].astype(np.float64)
+        # Both suits are wide at the top (lobes) and taper to a point or stem at the bottom:
+        # upright, the rows' distribution has its long tail downward (positive skew).
+        upright = np.mean((rows - rows.mean()) ** 3) > 0
         cx, cy = centroids[label]
         pips.append(Pip((cx + x0 + 0.5) / PX_PER_MM, (cy + y0 + 0.5) / PX_PER_MM, bool(upright)))
         inked |= labels == label
