@@ -1,0 +1,39 @@
+"""``cardprep video``: a simulated clip of a club card sliding across a table, to translate."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cardprep.cli import app
+from cardprep.cli._common import progress_bar, user_errors
+from cardprep.cli.simulate import parse_size
+from cardprep.video import simulate_video
+
+
+@app.command()
+def video(
+    out: Annotated[Path, typer.Argument(help="The mp4 file to write (replaced if it exists).")],
+    frames: Annotated[int, typer.Option(help="Number of frames.")] = 48,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same clip.")] = 0,
+    size: Annotated[str, typer.Option(help="WIDTHxHEIGHT; the card moves inside the centred square.")] = "384x384",
+    rank: Annotated[str, typer.Option(help="The club card shown: A, 2, ..., 10, J, Q, K.")] = "7",
+    fps: Annotated[float, typer.Option(help="Frame rate of the clip.")] = 12.0,
+) -> None:
+    """Render a clip of a club card sliding, and slightly turning, across a table (mp4, 'mp4v').
+
+    The frames are made like the simulator's photos and the card is as large as in align's
+    photo frame: the input `cardtrain predict` turns into a heart card video.
+    """
+    start = time.perf_counter()
+    with user_errors():
+        with progress_bar() as bar:
+            task = bar.add_task("rendering", total=frames)
+            summary = simulate_video(out, frames=frames, size=parse_size(size), seed=seed, rank=rank, fps=fps,
+                                     on_frame=lambda _: bar.advance(task))
+    width, height = summary.size
+    typer.echo(f"{summary.frames} frames ({summary.rank} of clubs on {summary.surface.value}, {width}x{height}, "
+               f"{summary.fps:g} fps) in {time.perf_counter() - start:.1f} s -> {summary.out}")
