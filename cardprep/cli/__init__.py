@@ -18,4 +18,4 @@ def main() -> None:
     """Prepare paired A/B photo datasets: simulate, align, augment, extract video frames."""
 
 from cardprep.cli import simulate  # noqa: E402,F401  (each module registers its command on app)
-from cardprep.cli import align, augment, frames  # noqa: E402,F401
+from cardprep.cli import align, augment, frames, video  # noqa: E402,F401
