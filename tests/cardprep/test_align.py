@@ -190,3 +190,11 @@ def test_refuses_to_replace_a_folder_that_is_not_an_align_output(raw, tmp_path):
     with pytest.raises(CardprepError, match="not an align output"):
         align_folder(raw, tmp_path / "photos", workers=1)
     assert (tmp_path / "photos" / "holiday.jpg").read_bytes() == b"precious"
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_one_line_error(raw, tmp_path):
+    (tmp_path / "plain-file").write_text("x")
+    result = CliRunner().invoke(app, ["align", str(raw), str(tmp_path / "plain-file" / "out")])
+    assert result.exit_code == 1
+    assert "plain-file" in result.output and "Traceback" not in result.output
+    assert not list(raw.parent.glob(".out.partial-*"))
