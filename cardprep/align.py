@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -108,8 +108,7 @@ def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignCo
 def _align_job(job: tuple[Pair, Path, AlignConfig]) -> AlignResult:
     pair, out, config = job
     start = time.perf_counter()
-    result = align_pair(pair, out, config)
-    return AlignResult(**{**result.__dict__, "seconds": time.perf_counter() - start})
+    return replace(align_pair(pair, out, config), seconds=time.perf_counter() - start)
 
 
 def align_pair(pair: Pair, out: Path, config: AlignConfig) -> AlignResult:

@@ -62,7 +62,7 @@ def card_from_photo(corners: np.ndarray) -> np.ndarray:
 
 def rectify(photo: np.ndarray, card_from: np.ndarray) -> np.ndarray:
     size = (round(CARD_WIDTH_MM * PX_PER_MM), round(CARD_HEIGHT_MM * PX_PER_MM))
-    return cv2.warpPerspective(photo, card_from, size, flags=cv2.INTER_AREA | cv2.INTER_LINEAR)
+    return cv2.warpPerspective(photo, card_from, size, flags=cv2.INTER_LINEAR)
 
 
 def read_face(card: np.ndarray) -> CardFace:

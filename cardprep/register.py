@@ -23,8 +23,8 @@ from cardprep.detect import paper_channel
 
 _WORKING_SIDE = 1024  # card long side (px) at ECC's finest level, at most
 _COARSEST_SIDE = 240  # card long side (px) at ECC's coarsest pyramid level
-_BAND = 0.02  # of the card's long side: background kept around the card, for its outline
-_OUTSIDE = 0.02
+_OUTSIDE = 0.02  # of the card's long side: the band of background kept around the card, for its outline
+_INSIDE = 0.02  # of the card's long side: the band inside the outline never masked as "differs"
 _DIFFER = 0.12  # paper-channel difference (of the card's white) that counts as "differs"
 _ITERATIONS = 40
 _EPSILON = 1e-5
@@ -62,7 +62,7 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
     """
     long_side = geometry.long_side(corners_a)
     zoom = min(1.0, _WORKING_SIDE / long_side)
-    x0, y0, width, height = _crop_box(corners_a, photo_a.shape, margin=2 * _BAND)
+    x0, y0, width, height = _crop_box(corners_a, photo_a.shape, margin=2 * _OUTSIDE)
     size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
     crop_to_work = geometry.resize_map((height, width), size)
     reference = _working_copy(paper_channel(photo_a[y0:y0 + height, x0:x0 + width]), size)
@@ -115,12 +115,12 @@ def _shared_structure(reference: np.ndarray, moved: np.ndarray, corners: np.ndar
     """ECC's mask: the card and a band of background around it, without what differs between
     the photos (pips and suit symbols; a face figure drawn the other way)."""
     size = geometry.long_side(corners)
-    band = max(2, int(round(_BAND * size)))
+    inside = max(2, int(round(_INSIDE * size)))
     outside = max(2, int(round(_OUTSIDE * size)))
     card = np.zeros(reference.shape, np.uint8)
     cv2.fillConvexPoly(card, np.round(corners * 16).astype(np.int32), 1, cv2.LINE_AA, shift=4)
     around = cv2.dilate(card, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * outside + 1,) * 2))
-    inner = cv2.erode(card, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2))
+    inner = cv2.erode(card, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inside + 1,) * 2))
     white = np.percentile(reference[inner > 0], 90) if inner.any() else reference.max()
     blur = max(1.0, size / 300)
     gain = _gain(reference, moved, inner)
