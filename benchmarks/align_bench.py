@@ -39,9 +39,9 @@ import numpy as np
 
 from cardprep import geometry
 from cardprep.align import AlignConfig, AlignSummary, align_folder
-from cardprep.images import read_image
-from cardprep.parallel import ordered_map
-from cardprep.simulate import SimConfig, simulate_set
+from cardprep.common.images import read_image
+from cardprep.common.parallel import ordered_map
+from cardprep.sim.photos import SimConfig, simulate_set
 
 DEFAULT_SIZES = ((1024, 768), (1600, 1200), (4032, 3024))
 SPEED_TARGET = ((4032, 3024), 13, 2, 10.0)  # size, pairs, workers, seconds

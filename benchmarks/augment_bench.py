@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image
 
 from cardprep.augment import AugmentConfig, Split, build_dataset, draw_params, image_seed, out_from_source
-from cardprep.deck import RANKS
-from cardprep.simulate import SimConfig, simulate_pair
+from cardprep.spec import RANKS
+from cardprep.sim.photos import SimConfig, simulate_pair
 
 SOURCE = 512
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.deck import CARD_HEIGHT_MM, CARD_WIDTH_MM
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 PX_PER_MM = 5.0
 _PIP_ZONE_MM = (10.5, 10.5, CARD_WIDTH_MM - 10.5, CARD_HEIGHT_MM - 10.5)  # clear of the indices

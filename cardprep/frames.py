@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cardprep.atomic import check_replaceable, staged_dir
+from cardprep.common.atomic import check_replaceable, staged_dir
 from cardprep.errors import CardprepError
-from cardprep.images import encode_image
+from cardprep.common.images import encode_image
 
 INDEX_NAME = "frames.csv"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardprep.errors import CardprepError
-from cardprep.images import IMAGE_EXTENSIONS, is_image_path
+from cardprep.common.images import IMAGE_EXTENSIONS, is_image_path
 
 
 @dataclass(frozen=True)

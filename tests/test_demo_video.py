@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 import cardprep.cli.video  # noqa: F401  (registers the command on app)
 from cardprep import geometry
 from cardprep.cli import app
-from cardprep.deck import SUIT_BGR, Suit
+from cardprep.sim.deck import SUIT_BGR, Suit
 from cardprep.errors import CardprepError
-from cardprep.simulate import CARD_CORNERS_MM
-from cardprep.video import plan_clip, render_clip, simulate_video
+from cardprep.sim.photos import CARD_CORNERS_MM
+from cardprep.sim.video import plan_clip, render_clip, simulate_video
 
 ROOT = Path(__file__).resolve().parents[1]
 

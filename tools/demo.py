@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 import torch
 
-from cardprep.atomic import atomic_write_text
+from cardprep.common.atomic import atomic_write_text
 from cardprep.errors import CardprepError
-from cardprep.images import read_image, write_image
+from cardprep.common.images import read_image, write_image
 from cardtrain.data import to_float
 from cardtrain.metrics import red_mask
 

@@ -11,7 +11,7 @@ import typer
 from cardprep.cli import app
 from cardprep.cli._common import progress_bar, user_errors
 from cardprep.errors import CardprepError
-from cardprep.simulate import SimConfig, simulate_set
+from cardprep.sim.photos import SimConfig, simulate_set
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import typer
 from cardprep.cli import app
 from cardprep.cli._common import progress_bar, user_errors
 from cardprep.cli.simulate import parse_size
-from cardprep.video import simulate_video
+from cardprep.sim.video import simulate_video
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cardprep.simulate import SimConfig, SimPair, simulate_pair
+from cardprep.sim.photos import SimConfig, SimPair, simulate_pair
 
 SMALL = SimConfig(size=(800, 600))
 

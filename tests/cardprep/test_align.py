@@ -14,7 +14,7 @@ from cardprep import geometry
 from cardprep.align import AlignConfig, Frame, OnFlip, align_folder
 from cardprep.cli import app
 from cardprep.errors import CardprepError
-from cardprep.simulate import SimConfig, simulate_set
+from cardprep.sim.photos import SimConfig, simulate_set
 
 SIM = SimConfig(size=(1024, 768), upside_down=0.6, exif=0.2)
 

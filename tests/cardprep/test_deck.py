@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cardprep.deck import FACE_RANKS, ODD_RANKS, RANKS, SUIT_BGR, Suit, draw_card, pip_layout
+from cardprep.sim.deck import SUIT_BGR, Suit, draw_card, pip_layout
+from cardprep.spec import FACE_RANKS, ODD_RANKS, RANKS
 
 
 @pytest.mark.parametrize("rank", RANKS)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from cardprep.errors import ImageError
-from cardprep.images import encode_image, read_image, stored_for_exif, with_exif_orientation, write_image
-from cardprep.parallel import ordered_map
+from cardprep.common.images import encode_image, read_image, stored_for_exif, with_exif_orientation, write_image
+from cardprep.common.parallel import ordered_map
 
 
 def gradient(height: int = 60, width: int = 80) -> np.ndarray:

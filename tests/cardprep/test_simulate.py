@@ -5,10 +5,11 @@ from typer.testing import CliRunner
 
 from cardprep import geometry
 from cardprep.cli import app
-from cardprep.deck import ODD_RANKS, Suit, draw_card
+from cardprep.sim.deck import Suit, draw_card
+from cardprep.spec import ODD_RANKS
 from cardprep.errors import CardprepError
-from cardprep.images import read_image
-from cardprep.simulate import CARD_CORNERS_MM, SimConfig, deck_plan, simulate_set
+from cardprep.common.images import read_image
+from cardprep.sim.photos import CARD_CORNERS_MM, SimConfig, deck_plan, simulate_set
 
 from .conftest import make_pair
 

@@ -19,13 +19,13 @@ import cv2
 import numpy as np
 
 from cardprep import cards, geometry
-from cardprep.atomic import check_replaceable, staged_dir
-from cardprep.deck import CARD_HEIGHT_MM, CARD_WIDTH_MM
+from cardprep.common.atomic import check_replaceable, staged_dir
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 from cardprep.detect import CardNotFound, find_card
 from cardprep.errors import ImageError
-from cardprep.images import read_image, write_image
+from cardprep.common.images import read_image, write_image
 from cardprep.pairs import Pair, find_pairs
-from cardprep.parallel import ordered_map, resolve_workers
+from cardprep.common.parallel import ordered_map, resolve_workers
 from cardprep.register import EccFailed, outline_homography, refine
 
 REPORT = "report.csv"
@@ -85,7 +85,7 @@ def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignCo
                  workers: int | None = None, on_pair_done: Callable[[AlignResult], None] = lambda _: None,
                  ) -> AlignSummary:
     """Align every pair of RAW (Contract 1) into OUT (Contract 2), report included."""
-    from cardprep.report import write_report  # the report module imports this one's types
+    from cardprep.align.report import write_report  # the report module imports this one's types
 
     start = time.perf_counter()
     raw, out = Path(raw), Path(out)

@@ -23,13 +23,14 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.atomic import atomic_write_bytes, make_output_dir
-from cardprep.deck import CARD_HEIGHT_MM, RANKS, Suit, draw_card
+from cardprep.common.atomic import atomic_write_bytes, make_output_dir
+from cardprep.sim.deck import Suit, draw_card
+from cardprep.spec import CARD_HEIGHT_MM, RANKS
 from cardprep.errors import CardprepError
 
 # The simulator's rendering helpers, shared so that a video frame is made exactly as a photo is.
-from cardprep.simulate import CARD_CENTRE_MM, Camera, _card_scale, _render_photo, _TableSurface
-from cardprep.surfaces import SurfaceKind
+from cardprep.sim.photos import CARD_CENTRE_MM, Camera, _card_scale, _render_photo, _TableSurface
+from cardprep.sim.surfaces import SurfaceKind
 
 SLIDE = 0.13  # the card's centre travels +-SLIDE x the short side across the frame
 CARD_FRACTION = (0.56, 0.64)  # card long side / frame short side (align's photo frame: ~0.7)

@@ -20,13 +20,9 @@ from enum import Enum
 import cv2
 import numpy as np
 
-CARD_WIDTH_MM = 63.0
-CARD_HEIGHT_MM = 88.0
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, FACE_RANKS, ODD_RANKS, RANKS
+
 CORNER_RADIUS_MM = 3.2
-RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
-FACE_RANKS = ("J", "Q", "K")
-# Ranks whose pip layout differs under a half turn: the seed checked these by eye.
-ODD_RANKS = ("A", "3", "5", "7", "9")
 
 PAPER_BGR = (236, 241, 243)
 FACE_PANEL_MM = (11.5, 12.5, 51.5, 75.5)  # x0, y0, x1, y1: clear of both corner indices

@@ -23,12 +23,13 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.atomic import atomic_write_bytes, atomic_write_text, make_output_dir
-from cardprep.deck import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS, CardImage, Suit, draw_card
+from cardprep.common.atomic import atomic_write_bytes, atomic_write_text, make_output_dir
+from cardprep.sim.deck import CardImage, Suit, draw_card
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS
 from cardprep.errors import CardprepError
-from cardprep.images import encode_image, stored_for_exif, with_exif_orientation
-from cardprep.parallel import ordered_map, resolve_workers
-from cardprep.surfaces import SurfaceKind, fractal_noise, make_surface
+from cardprep.common.images import encode_image, stored_for_exif, with_exif_orientation
+from cardprep.common.parallel import ordered_map, resolve_workers
+from cardprep.sim.surfaces import SurfaceKind, fractal_noise, make_surface
 
 CARD_CORNERS_MM = np.array([[0.0, 0.0], [CARD_WIDTH_MM, 0.0], [CARD_WIDTH_MM, CARD_HEIGHT_MM], [0.0, CARD_HEIGHT_MM]])
 CARD_CENTRE_MM = (CARD_WIDTH_MM / 2, CARD_HEIGHT_MM / 2)

@@ -38,11 +38,11 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.atomic import check_replaceable, staged_dir
+from cardprep.common.atomic import check_replaceable, staged_dir
 from cardprep.errors import CardprepError
-from cardprep.images import encode_image, read_image
+from cardprep.common.images import encode_image, read_image
 from cardprep.pairs import Orphan, Pair, find_pairs
-from cardprep.parallel import resolve_workers
+from cardprep.common.parallel import resolve_workers
 
 JPEG_QUALITY = 95  # Contract 3
 MANIFEST_NAME = "manifest.csv"
@@ -436,7 +436,7 @@ def _start_worker_server() -> multiprocessing.context.BaseContext:
     started before the planning, that import overlaps it instead of delaying the first image.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["cardprep.augment"])
+    context.set_forkserver_preload(["cardprep.augment.dataset"])
     forkserver.ensure_running()
     return context
 

@@ -12,8 +12,8 @@ import io
 import math
 from pathlib import Path
 
-from cardprep.align import AlignResult
-from cardprep.atomic import atomic_write_text
+from cardprep.align.pipeline import AlignResult
+from cardprep.common.atomic import atomic_write_text
 from cardprep.geometry import format_floats
 
 COLUMNS = ("pair", "status", "reason", "homography", "orientation", "score", "rank", "rank_b", "residual_px",

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cardprep.atomic import atomic_write_bytes
+from cardprep.common.atomic import atomic_write_bytes
 from cardprep.errors import ImageError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
