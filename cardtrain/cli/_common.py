@@ -1,63 +1,14 @@
-"""What every cardtrain command shares: error reporting, logging and the progress bar."""
+"""What the cardtrain commands share beyond :mod:`cardprep.common.cli` (error reporting, the
+progress bar, torchrun ranks, re-exported here): a one-task bar for library callbacks, durations."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from cardprep.common.cli import err_console, is_main_process, output_path, progress_bar, user_errors
 
-from cardtrain.errors import CardtrainError
-
-err_console = Console(stderr=True)
-
-
-def is_main_process() -> bool:
-    """False in the ranks > 0 of a torchrun job: they neither print nor draw bars."""
-    return os.environ.get("RANK", "0") == "0"
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a CardtrainError into one line on stderr and exit code 1, with no traceback."""
-    logger = logging.getLogger("cardtrain")
-    if not logger.handlers:
-        handler = logging.StreamHandler()  # stderr: stdout stays clean for the summary line
-        handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.WARNING if is_main_process() else logging.ERROR)
-    try:
-        yield
-    except CardtrainError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-
-
-def progress_bar(*extra: ProgressColumn) -> Progress:
-    """A rich progress bar on stderr, hidden when it finishes, in ranks > 0 and in logs."""
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        *extra,
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not (is_main_process() and err_console.is_terminal),
-    )
+__all__ = ["duration", "err_console", "is_main_process", "output_path", "progress_bar", "progress_task", "user_errors"]
 
 
 @contextmanager
