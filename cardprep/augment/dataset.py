@@ -39,7 +39,7 @@ import numpy as np
 
 from cardprep import geometry
 from cardprep.common.atomic import check_replaceable, staged_dir
-from cardprep.errors import CardprepError
+from cardprep.errors import CardprepError, ImageError
 from cardprep.common.images import encode_image, read_image
 from cardprep.pairs import Orphan, Pair, find_pairs
 from cardprep.common.parallel import resolve_workers
@@ -450,7 +450,7 @@ def _render_job(job: tuple[Path, Pair, tuple[ManifestRow, ...]]) -> tuple[int, s
     stage, pair, rows = job
     try:
         a, b = read_image(pair.a), read_image(pair.b)
-    except CardprepError as error:  # names the file already
+    except ImageError as error:  # names the file already
         return 0, str(error)
     try:
         prepared = prepare_pair(a, b, size=rows[0].size)
