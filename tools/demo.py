@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from cardprep.common.atomic import atomic_write_text
-from cardprep.errors import CardprepError
+from cardprep.common.errors import UserError
 from cardprep.common.images import read_image, write_image
 from cardtrain.data import to_float
 from cardtrain.metrics import red_mask
@@ -388,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = run_demo(args.raw, args.out, n_train=args.n, n_val=args.val, seed=args.seed, epochs=args.epochs)
-    except (DemoError, CardprepError) as error:  # a missing or unreadable output of a step
+    except (DemoError, UserError) as error:  # a missing or unreadable output of a step
         print(f"error: {error}", file=sys.stderr)
         return 1
     val = result.best_val
