@@ -30,7 +30,7 @@ def test_a_still_card_shimmers_far_less_than_its_detections() -> None:
     noisy = [CARD + rng.normal(0, 0.3, CARD.shape) for _ in range(120)]
     _, out = follower_of(noisy)
     settled = np.array(out[30:])
-    assert settled.std(axis=0).mean() < 0.35 * np.array(noisy[30:]).std(axis=0).mean()
+    assert settled.std(axis=0).mean() < 0.7 * np.array(noisy[30:]).std(axis=0).mean()
     assert np.abs(settled.mean(axis=0) - CARD).max() < 0.2
 
 
@@ -38,7 +38,7 @@ def test_a_moving_card_is_followed_with_little_lag() -> None:
     moving = [CARD + [6.0 * i, 2.0 * i] for i in range(60)]
     _, out = follower_of(moving)
     lag = np.linalg.norm(out[-1] - moving[-1], axis=1).max()
-    assert lag < 3.0
+    assert lag < 1.0
 
 
 def test_corners_keep_their_numbers_when_the_detector_starts_elsewhere() -> None:
