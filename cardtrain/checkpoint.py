@@ -10,6 +10,7 @@ Python value, so it loads with ``weights_only=True`` (no code runs on load).
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,61 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     leaves the previous checkpoint intact."""
     with atomic_path(path) as tmp:
         torch.save({"format": FORMAT, **state}, tmp)
+
+
+def cpu_copy(value: Any) -> Any:
+    """A deep copy of a state with every tensor copied to the CPU: a snapshot that training,
+    which goes on updating the originals in place, cannot change."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: cpu_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cpu_copy(item) for item in value)
+    return value
+
+
+class CheckpointWriter:
+    """Writes checkpoints on a background thread, so training does not wait for the disk.
+
+    :meth:`submit` takes a snapshot (:func:`cpu_copy`) and returns; the thread writes it with
+    :func:`save_checkpoint` (temporary file, then rename: a kill mid-write leaves the previous
+    file intact) and then links it to ``also``. One write at a time: a submit first waits for
+    the one before. An error in the thread is raised by the next :meth:`submit` or by
+    :meth:`close`, which waits for the last write (also on Ctrl-C: its snapshot is whole).
+    """
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self._pending: Future[None] | None = None
+
+    def submit(self, path: Path, state: dict[str, Any], *, also: Path | None = None) -> None:
+        self.wait()
+        self._pending = self._thread.submit(self._write, path, cpu_copy(state), also)
+
+    @staticmethod
+    def _write(path: Path, state: dict[str, Any], also: Path | None) -> None:
+        save_checkpoint(path, state)
+        if also is not None:
+            link_checkpoint(path, also)
+
+    def wait(self) -> None:
+        """Block until the last submitted checkpoint is on disk (or raise its error)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._thread.shutdown()
+
+    def __enter__(self) -> CheckpointWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def link_checkpoint(source: Path, target: Path) -> None:

@@ -8,6 +8,7 @@ lives here once; the CLI turns every field into an option (``--batch-size``, ``-
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, get_type_hints
@@ -42,7 +43,11 @@ class TrainConfig:
     # optimisation
     batch_size: int = _opt(1, "Images per step and per process.")
     epochs: int = _opt(50, "Passes over the training split.")
-    lr: float = _opt(2e-4, "Adam learning rate of both networks.")
+    lr: float = _opt(2e-4, "Adam learning rate of both networks (at lr-batch images per step, if set).")
+    lr_batch: int = _opt(
+        0, "Linear scaling: lr is for this many images per step and scales with batch-size x processes; 0 = off."
+    )
+    lr_warmup: float = _opt(0.0, "Fraction of the run, at its start, over which the learning rate rises linearly.")
     beta1: float = _opt(0.5, "Adam beta1.")
     lr_decay: float = _opt(0.0, "Fraction of the run, at its end, over which the learning rate falls linearly to 0.")
     l1_weight: float = _opt(100.0, "Weight of the L1 term in the generator loss.")
@@ -52,7 +57,7 @@ class TrainConfig:
     data_on_device: bool = _opt(False, "Keep the dataset on the device as uint8 and jitter it there.")
     compile: bool = _opt(False, "torch.compile both networks (slow first steps, faster after).")
     # bookkeeping
-    eval_every: int = _opt(0, "Validate, write samples and latest.pt every N steps; 0 = every epoch.")
+    eval_every: int = _opt(0, "Validate, write samples and latest.pt every N steps 0 = every epoch.")
     log_every: int = _opt(50, "Write losses and images/s to metrics.csv every N steps.")
     samples: int = _opt(6, "Validation images shown in each samples/ grid.")
     seed: int = _opt(0, "Seed of weights init, shuffling, jitter and dropout.")
@@ -60,7 +65,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("crop_size", "ngf", "ndf", "batch_size", "epochs", "log_every", "samples"):
             if getattr(self, name) < 1:
-                raise CardtrainError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise CardtrainError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.depth < 4:
             raise CardtrainError(f"depth must be at least 4 (three dropout blocks + the outermost), got {self.depth}")
         if self.crop_size % 2**self.depth:
@@ -72,14 +77,29 @@ class TrainConfig:
             raise CardtrainError(f"load_size {self.load_size} is smaller than crop_size {self.crop_size}")
         if not 1 <= self.d_layers <= 5:
             raise CardtrainError(f"d_layers must be between 1 and 5, got {self.d_layers}")
-        if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.lr_decay <= 1.0:
-            raise CardtrainError("dropout must be in [0, 1) and lr_decay in [0, 1]")
-        if self.lr <= 0 or self.eval_every < 0:
-            raise CardtrainError("lr must be positive and eval_every non-negative")
+        self._check_ranges()
         for name in ("direction", "norm", "precision"):
             allowed = get_args(get_type_hints(TrainConfig)[name])
             if getattr(self, name) not in allowed:
                 raise CardtrainError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+
+    def _check_ranges(self) -> None:
+        """Every float finite and meaningful: a comparison with NaN is False, so NaN fails too."""
+        in_range = {
+            "lr": (lambda v: 0 < v < math.inf, "positive and finite"),
+            "beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
+            "dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+            "l1_weight": (lambda v: 0 <= v < math.inf, "0 or more and finite"),
+            "lr_decay": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+            "lr_warmup": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+        }
+        for name, (check, wanted) in in_range.items():
+            if not check(getattr(self, name)):
+                raise CardtrainError(f"--{name.replace('_', '-')} must be {wanted}, got {getattr(self, name)}")
+        if self.lr_decay + self.lr_warmup > 1:
+            raise CardtrainError(f"--lr-warmup {self.lr_warmup} and --lr-decay {self.lr_decay} overlap (sum over 1)")
+        if self.eval_every < 0 or self.lr_batch < 0:
+            raise CardtrainError("--eval-every and --lr-batch must be 0 or more")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -105,6 +125,7 @@ SEED = TrainConfig()
 FAST = SEED.override(
     norm="instance",
     batch_size=16,
+    lr_batch=16,  # 2e-4 at batch 16; measured on an H100: batch 64 at 8e-4 kept new-photo pip IoU (0.750 vs 0.755)
     flip=False,
     precision="bf16",
     channels_last=True,

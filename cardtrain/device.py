@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import torch
 
@@ -16,16 +17,40 @@ _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
-    """``auto`` is this process's GPU when there is one, else the CPU."""
+    """``auto`` is this process's GPU when there is one, else the CPU; any other name must be a
+    device this machine has (``mps``, ``xpu`` or ``cuda:3`` are refused up front when absent)."""
     if name == "auto":
         name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
     except RuntimeError as error:
-        raise CardtrainError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise CardtrainError(f"device {name!r} asked for, but torch sees no CUDA GPU")
+        raise CardtrainError(f"unknown device {name!r} (use {', '.join(available_devices())})") from error
+    count = _device_count(device.type)
+    if count == 0 or (device.index is not None and device.index >= count):
+        raise CardtrainError(f"--device {name}: not available here (this machine has {', '.join(available_devices())})")
     return device
+
+
+def _device_count(kind: str) -> int:
+    """How many devices of this kind torch can train on here (0 for meta and the like)."""
+    if kind == "cpu":
+        return 1
+    if kind == "cuda":
+        return torch.cuda.device_count()
+    if kind == "mps":
+        return int(torch.backends.mps.is_available())
+    if kind == "xpu":
+        return torch.xpu.device_count() if hasattr(torch, "xpu") and torch.xpu.is_available() else 0
+    return 0
+
+
+def available_devices() -> list[str]:
+    """The --device values that work here, for messages."""
+    names = ["auto", "cpu"]
+    for kind in ("cuda", "mps", "xpu"):
+        count = _device_count(kind)
+        names += [kind] if kind == "mps" and count else [f"{kind}:{i}" for i in range(count)]
+    return names
 
 
 def autocast(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
@@ -40,14 +65,22 @@ def inference_precision(device: torch.device, trained_with: Precision) -> Precis
     return trained_with if device.type == "cuda" else "fp32"
 
 
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (Linux); empty where it cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
 def warn_slow_precision(device: torch.device, precision: Precision) -> None:
-    """bf16/fp16 on a CPU without native support is emulated: measured ~20x slower than fp32
-    on an AVX2-only CPU. Say so rather than let a run crawl silently."""
-    if device.type == "cpu" and precision != "fp32":
-        capability = torch.backends.cpu.get_cpu_capability()
-        if "AVX512" not in capability and "AMX" not in capability:
-            log.warning(
-                "%s autocast on this CPU (%s) is emulated and much slower than fp32; pass --precision fp32",
-                precision,
-                capability,
-            )
+    """bf16/fp16 autocast on a CPU is emulated unless it has AMX for that type: measured 2.2
+    images/s in bf16 against 23.6 in fp32 on an AVX512-BF16 CPU (benchmarks/RESULTS.md). Say so
+    rather than let a run crawl silently."""
+    if device.type == "cpu" and precision != "fp32" and f"amx_{precision}" not in _cpu_flags():
+        log.warning(
+            "%s on this CPU is emulated (no amx_%s) and about 10x slower than fp32; pass --precision fp32",
+            precision,
+            precision,
+        )

@@ -3,6 +3,9 @@
 One function, :func:`fit`, does a whole run: data, models, optimisers, the loop, validation,
 checkpoints. It runs the same on a CPU, one GPU, or N processes under ``torchrun`` (DDP:
 each process takes its shard of every epoch, gradients are averaged, rank 0 alone writes).
+The update itself is :class:`cardtrain.gan.GanStep`; validation, sample grids and
+checkpoints are :func:`validate_and_checkpoint`, whose files are written on a background
+thread (:class:`cardtrain.checkpoint.CheckpointWriter`) while training goes on.
 
 The data path is the same everywhere: each split is decoded once into a uint8 tensor, kept
 on the device with ``data_on_device`` (1000 pairs at 256 px are 393 MB), and each batch is
@@ -20,26 +23,23 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn as nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from cardtrain import distributed
-from cardtrain.checkpoint import link_checkpoint, load_checkpoint, load_weights, save_checkpoint
+from cardtrain.checkpoint import Checkpoint, CheckpointWriter, load_checkpoint
 from cardtrain.config import SEED, TrainConfig
 from cardtrain.data import apply_jitter, draw_jitter, load_split, to_float
-from cardtrain.device import autocast, warn_slow_precision
+from cardtrain.device import warn_slow_precision
 from cardtrain.errors import CardtrainError
 from cardtrain.evaluate import sample_grid, score_pairs
 from cardtrain.files import write_bytes, write_image, write_json
-from cardtrain.losses import discriminator_loss, generator_losses
+from cardtrain.gan import GanStep
 from cardtrain.metrics import Scores
-from cardtrain.models import build_discriminator, build_generator, init_weights
 
 log = logging.getLogger("cardtrain")
 
@@ -88,46 +88,87 @@ def _fmt(value: Any) -> str:
     return "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def _rng_state(jitter_rng: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
-    state = {"torch": torch.get_rng_state(), "jitter": jitter_rng.get_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
+class RandomStreams:
+    """This process's random streams: dropout (torch's global generator) and jitter, each
+    seeded per rank so that processes draw different dropout masks and crops."""
+
+    def __init__(self, seed: int, rank: int, device: torch.device) -> None:
+        self.device = device
+        torch.manual_seed(seed + 1 + rank)
+        self.jitter = torch.Generator(device).manual_seed(seed + 10_007 * (rank + 1))
+
+    def state(self) -> dict[str, torch.Tensor]:
+        state = {"torch": torch.get_rng_state(), "jitter": self.jitter.get_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def restore(self, state: Mapping[str, torch.Tensor]) -> None:
+        torch.set_rng_state(state["torch"])
+        self.jitter.set_state(state["jitter"])
+        if self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda"], self.device)
 
 
-def _set_rng_state(state: Mapping[str, torch.Tensor], jitter_rng: torch.Generator, device: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
-    jitter_rng.set_state(state["jitter"])
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"], device)
+def _prepare_run(
+    out: Path, data: Path | None, config: TrainConfig | None, resume: bool, is_main: bool
+) -> tuple[TrainConfig, Path, Checkpoint | None]:
+    """The run's config, its data, and its latest checkpoint when resuming (else None).
 
-
-def _prepare_run(out: Path, config: TrainConfig | None, resume: bool, is_main: bool) -> tuple[TrainConfig, Any]:
-    """The run's config, and its latest checkpoint when resuming (else None).
-
-    Only rank 0 checks that a new run's folder is free: it writes there, and by the time
-    another process looked, rank 0 may already have started to.
+    A run stopped before its first checkpoint resumes from step 0 with the config.json it
+    wrote. Only rank 0 checks that a new run's folder is free: it writes there, and by the
+    time another process looked, rank 0 may already have started to.
     """
     if not resume:
         if is_main and out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise CardtrainError(f"{out}: already exists and is not empty; pass --resume {out} or another --out")
-        return config or SEED, None
-    checkpoint = load_checkpoint(out / "checkpoints" / "latest.pt")
-    if config is not None and config != checkpoint.config:
-        raise CardtrainError(f"{out}: a resumed run keeps the config it was started with ({out}/config.json)")
-    return checkpoint.config, checkpoint
+        if data is None:
+            raise CardtrainError("a new run needs DATA (a manifest.csv or a folder with train/)")
+        return config or SEED, Path(data), None
+    latest = out / "checkpoints" / "latest.pt"
+    info = out / "config.json"
+    if latest.is_file():
+        checkpoint = load_checkpoint(latest)
+        saved = checkpoint.config
+    elif info.is_file():
+        checkpoint, saved = None, TrainConfig.from_dict(json.loads(info.read_text())["config"])
+    else:
+        raise CardtrainError(f"{out}: not a cardtrain run (no checkpoints/latest.pt, no config.json)")
+    if config is not None and config != saved:
+        raise CardtrainError(f"{out}: a resumed run keeps the config it was started with ({info})")
+    return saved, Path(data or json.loads(info.read_text())["data"]), checkpoint
 
 
-def _lr_at(step: int, total: int, config: TrainConfig) -> float:
-    """Constant, then (with lr_decay) linear to zero over the last lr_decay of the run."""
+def _lr_at(step: int, total: int, config: TrainConfig, world_size: int = 1) -> float:
+    """The learning rate of ``step``: ``lr``, scaled by the images per step over ``lr_batch``
+    when set (linear scaling, Goyal et al. 2017), rising linearly over the first ``lr_warmup``
+    of the run and falling linearly to zero over its last ``lr_decay``."""
+    scale = config.batch_size * world_size / config.lr_batch if config.lr_batch else 1.0
+    lr = config.lr * scale
+    warmup_steps = round(config.lr_warmup * total)
+    if step < warmup_steps:
+        lr *= (step + 1) / warmup_steps
     decay_steps = round(config.lr_decay * total)
-    if decay_steps == 0:
-        return config.lr
-    return config.lr * min(1.0, (total - step) / decay_steps)
+    if decay_steps:
+        lr *= min(1.0, (total - step) / decay_steps)
+    return lr
 
 
-def _maybe_compile(model: nn.Module, config: TrainConfig) -> nn.Module:
-    return torch.compile(model) if config.compile else model
+@dataclass
+class Run:
+    """What the loop and :func:`validate_and_checkpoint` share about a run in progress."""
+
+    out: Path
+    config: TrainConfig
+    context: distributed.Context
+    gan: GanStep
+    streams: RandomStreams
+    val_pairs: torch.Tensor
+    metrics: MetricsLog
+    writer: CheckpointWriter
+    best_val_l1: float = math.inf
+    val: Scores | None = None
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 def fit(
@@ -143,11 +184,12 @@ def fit(
 
     With ``resume``, ``out`` is an existing run: its latest.pt gives config, weights and
     step, and ``data`` may be None (the path in its config.json is used). ``progress`` is
-    called after every step with (step, total steps, latest stats).
+    called in every process after every step with (step, total steps, latest stats).
     """
     context = distributed.setup(device)
     try:
-        return _fit(data, Path(out), config, resume, context, progress)
+        with CheckpointWriter() as writer:
+            return _fit(data, Path(out), config, resume, context, writer, progress)
     finally:
         distributed.teardown(context)
 
@@ -158,208 +200,159 @@ def _fit(
     config: TrainConfig | None,
     resume: bool,
     context: distributed.Context,
+    writer: CheckpointWriter,
     progress: Progress | None,
 ) -> FitResult:
-    device, rank, world = context.device, context.rank, context.world_size
-    config, checkpoint = _prepare_run(out, config, resume, context.is_main)
+    device, world = context.device, context.world_size
+    config, data, checkpoint = _prepare_run(out, data, config, resume, context.is_main)
     if checkpoint is not None and checkpoint.state["world_size"] != world:
         trained_by = checkpoint.state["world_size"]
         raise CardtrainError(f"{out}: was trained by {trained_by} processes, resume it with as many")
-    if data is None:
-        data = Path(json.loads((out / "config.json").read_text())["data"])
     warn_slow_precision(device, config.precision)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick the fastest kernels
-
-    # -- data: decoded once; uint8 on the device, or pinned in host memory ---------------------
-    train = load_split(data, "train", size=config.crop_size, direction=config.direction)
-    val = load_split(data, "val", size=config.crop_size, direction=config.direction)
-    if len(train) < config.batch_size * world:
-        raise CardtrainError(f"{data}: {len(train)} train images, fewer than one batch ({config.batch_size} x {world})")
-    data_device = device if config.data_on_device else torch.device("cpu")
-    train_pairs, val_pairs = train.pairs.to(data_device), val.pairs.to(data_device)
-    if device.type == "cuda" and not config.data_on_device:
-        train_pairs = train_pairs.pin_memory()
-    jitter_on = config.load_size > config.crop_size or config.flip
-    # DistributedSampler shuffles with (seed, epoch): the same permutation in every process,
-    # each taking its own slice; with one process it is a plain seeded shuffle.
-    sampler = DistributedSampler(range(len(train)), world, rank, shuffle=True, seed=config.seed, drop_last=True)
+    train_pairs, val_pairs, sampler = _load_data(data, config, context)
     steps_per_epoch = len(sampler) // config.batch_size
     total_steps = steps_per_epoch * config.epochs
     eval_every = config.eval_every or steps_per_epoch
 
-    # -- models and optimisers: the same init in every process -----------------------------------
-    init_rng = torch.Generator().manual_seed(config.seed)
-    generator, discriminator = build_generator(config), build_discriminator(config)
-    init_weights(generator, init_rng)
-    init_weights(discriminator, init_rng)
-    if world > 1 and config.norm == "batch":
-        if device.type == "cuda":  # per-process batch statistics would differ: share them
-            generator = nn.SyncBatchNorm.convert_sync_batchnorm(generator)
-            discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
-        else:
-            log.warning("batch norm under DDP on CPU keeps per-process statistics (SyncBatchNorm needs CUDA)")
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    generator.to(device, memory_format=memory_format)
-    discriminator.to(device, memory_format=memory_format)
-    adam = dict(lr=config.lr, betas=(config.beta1, 0.999), fused=device.type == "cuda")
-    opt_g = torch.optim.Adam(generator.parameters(), **adam)
-    opt_d = torch.optim.Adam(discriminator.parameters(), **adam)
-    scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")  # bf16 needs none
-    torch.manual_seed(config.seed + 1 + rank)  # dropout: a different stream per process
-    jitter_rng = torch.Generator(device).manual_seed(config.seed + 10_007 * (rank + 1))
-
-    step, best_val_l1 = 0, math.inf
+    gan = GanStep(config, device, world_size=world)  # the same initial weights in every process
+    run = Run(out, config, context, gan, RandomStreams(config.seed, context.rank, device), val_pairs,
+              MetricsLog(out / "metrics.csv", resume_step=checkpoint.step if checkpoint else None), writer)  # fmt: skip
+    step = 0
     if checkpoint is not None:
-        load_weights(generator, checkpoint.state["generator"], what="generator", path=checkpoint.path)
-        load_weights(discriminator, checkpoint.state["discriminator"], what="discriminator", path=checkpoint.path)
-        opt_g.load_state_dict(checkpoint.state["opt_g"])
-        opt_d.load_state_dict(checkpoint.state["opt_d"])
-        scaler.load_state_dict(checkpoint.state["scaler"])
-        _set_rng_state(checkpoint.state["rng"][rank], jitter_rng, device)
-        step, best_val_l1 = checkpoint.step, checkpoint.state["best_val_l1"]
-
-    # DDP averages gradients across processes. The G step calls the bare discriminator: its
-    # weights are frozen there, and a DDP forward would wait for gradients that never come.
-    ddp = dict(device_ids=[device.index]) if device.type == "cuda" else {}
-    train_g = DistributedDataParallel(generator, **ddp) if world > 1 else generator
-    train_d = DistributedDataParallel(discriminator, **ddp) if world > 1 else discriminator
-    train_g, train_d = _maybe_compile(train_g, config), _maybe_compile(train_d, config)
-    frozen_d = _maybe_compile(discriminator, config) if world > 1 else train_d
-
+        gan.load_state_dict(checkpoint.state, path=checkpoint.path)
+        run.streams.restore(checkpoint.state["rng"][context.rank])
+        step, run.best_val_l1 = checkpoint.step, checkpoint.state["best_val_l1"]
     if context.is_main:
-        (out / "samples").mkdir(parents=True, exist_ok=True)
-        run_info = {
-            "config": config.to_dict(),
-            "data": str(Path(data).resolve()),
-            "train_images": len(train),
-            "val_images": len(val),
-            "world_size": world,
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-            "steps_per_epoch": steps_per_epoch,
-            "total_steps": total_steps,
-            "torch": torch.__version__,
-        }
-        write_json(out / "config.json", run_info)
-    metrics = MetricsLog(out / "metrics.csv", resume_step=step if resume else None)
-    stats: dict[str, float] = {}
+        _write_run_info(out, data, config, context, len(train_pairs), len(val_pairs), steps_per_epoch, total_steps)
+
     loss_sums = torch.zeros(3, device=device)  # summed on the device: no host sync per step
     window_start, window_steps = time.perf_counter(), 0
     run_start, start_step = time.perf_counter(), step
-    val_scores: Scores | None = None
     order = None
-
-    # -- the loop ---------------------------------------------------------------------------------
     while step < total_steps:
         epoch, i = divmod(step, steps_per_epoch)
         if order is None or i == 0:
             sampler.set_epoch(epoch)
-            order = torch.tensor(list(sampler), device=data_device)
-        batch = train_pairs[order[i * config.batch_size : (i + 1) * config.batch_size]].to(device, non_blocking=True)
-        if jitter_on:
-            jitter = draw_jitter(
-                len(batch),
-                crop_size=config.crop_size,
-                load_size=config.load_size,
-                flip=config.flip,
-                generator=jitter_rng,
-            )
-            pairs = apply_jitter(batch, jitter, load_size=config.load_size)
-        else:
-            pairs = to_float(batch)
-        real_a = pairs[:, :3].contiguous(memory_format=memory_format)  # (B, 3, S, S) input
-        real_b = pairs[:, 3:].contiguous(memory_format=memory_format)  # (B, 3, S, S) target
-        lr = _lr_at(step, total_steps, config)
-        for group in (*opt_g.param_groups, *opt_d.param_groups):
-            group["lr"] = lr
-
-        with autocast(device, config.precision):
-            fake_b = train_g(real_a)
-
-        # D: real pairs towards 1, generated ones towards 0 (detached: no gradient into G here).
-        discriminator.requires_grad_(True)
-        with autocast(device, config.precision):
-            loss_d = discriminator_loss(train_d(real_a, real_b), train_d(real_a, fake_b.detach()))
-        opt_d.zero_grad(set_to_none=True)
-        scaler.scale(loss_d).backward()
-        scaler.step(opt_d)
-
-        # G: fool D, whose weights are frozen (their gradients would be wasted work), and stay
-        # close to the target in L1.
-        discriminator.requires_grad_(False)
-        with autocast(device, config.precision):
-            loss_g, loss_gan, loss_l1 = generator_losses(
-                frozen_d(real_a, fake_b), fake_b, real_b, l1_weight=config.l1_weight
-            )
-        opt_g.zero_grad(set_to_none=True)
-        scaler.scale(loss_g).backward()
-        scaler.step(opt_g)
-        scaler.update()
-
-        loss_sums += torch.stack([loss_d, loss_gan, loss_l1]).detach()
+            order = torch.tensor(list(sampler), device=train_pairs.device)
+        lr = _lr_at(step, total_steps, config, world)
+        gan.set_lr(lr)
+        rows = order[i * config.batch_size : (i + 1) * config.batch_size]
+        loss_sums += gan.train_step(*_batch(train_pairs, rows, run))
         step, window_steps = step + 1, window_steps + 1
         epoch = (step - 1) // steps_per_epoch + 1  # epochs started, for the logs
 
         if step % config.log_every == 0 or step == total_steps:
-            loss_d_mean, loss_gan_mean, loss_l1_mean = (loss_sums / window_steps).tolist()  # syncs the device
-            elapsed = time.perf_counter() - window_start
-            stats = {
-                "images_per_s": window_steps * config.batch_size * world / elapsed,
-                "loss_d": loss_d_mean,
-                "loss_g_gan": loss_gan_mean,
-                "loss_g_l1": loss_l1_mean,
-            }
+            losses = (loss_sums / window_steps).tolist()  # syncs the device
+            speed = window_steps * config.batch_size * world / (time.perf_counter() - window_start)
+            row = dict(images_per_s=speed, loss_d=losses[0], loss_g_gan=losses[1], loss_g_l1=losses[2])
+            run.stats.update(row)
             if context.is_main:
-                metrics.append({"step": step, "epoch": epoch, "lr": lr, **stats})
+                run.metrics.append({"step": step, "epoch": epoch, "lr": lr, **row})
             loss_sums.zero_()
             window_start, window_steps = time.perf_counter(), 0
-
         if step % eval_every == 0 or step == total_steps:
-            rng_states = distributed.gather(context, _rng_state(jitter_rng, device))  # every process
-            if context.is_main:
-                latest = out / "checkpoints" / "latest.pt"
-                val_scores = None
-                if len(val):
-                    val_scores, outputs = score_pairs(
-                        generator, val_pairs, batch_size=max(config.batch_size, 16), device=device,
-                        precision=config.precision, keep=config.samples,
-                    )  # fmt: skip
-                    write_image(out / "samples" / f"step_{step:07d}.jpg", sample_grid(val_pairs, outputs))
-                    val_row = {f"val_{name}": value for name, value in val_scores.as_dict().items()}
-                    metrics.append({"step": step, "epoch": epoch, **val_row})
-                    stats.update({"val_l1": val_scores.l1, "val_pip_iou": val_scores.pip_iou})
-                improved = val_scores is not None and val_scores.l1 < best_val_l1
-                best_val_l1 = val_scores.l1 if improved else best_val_l1
-                save_checkpoint(latest, {
-                    "config": config.to_dict(),
-                    "generator": generator.state_dict(),
-                    "discriminator": discriminator.state_dict(),
-                    "opt_g": opt_g.state_dict(),
-                    "opt_d": opt_d.state_dict(),
-                    "scaler": scaler.state_dict(),
-                    "step": step,
-                    "epoch": epoch,
-                    "rng": rng_states,
-                    "best_val_l1": best_val_l1,
-                    "val": val_scores.as_dict() if val_scores else None,
-                    "world_size": world,
-                })  # fmt: skip
-                if improved:
-                    link_checkpoint(latest, out / "checkpoints" / "best.pt")
-                window_start = time.perf_counter()  # validation is not training time
-
-        if progress is not None and context.is_main:
-            progress(step, total_steps, stats)
+            validate_and_checkpoint(run, step, epoch)
+            window_start = time.perf_counter()  # validation is not training time
+        if progress is not None:
+            progress(step, total_steps, run.stats)
 
     seconds = time.perf_counter() - run_start
     images = (step - start_step) * config.batch_size * world
-    return FitResult(
-        run=out,
-        steps=step,
-        start_step=start_step,
-        epochs=config.epochs,
-        seconds=seconds,
-        images_per_s=images / seconds if seconds > 0 else math.nan,
-        val=val_scores,
-        best_val_l1=best_val_l1 if math.isfinite(best_val_l1) else None,
-    )
+    best = run.best_val_l1 if math.isfinite(run.best_val_l1) else None
+    return FitResult(out, step, start_step, config.epochs, seconds, images / seconds if seconds > 0 else math.nan,
+                     run.val, best)  # fmt: skip
+
+
+def _load_data(
+    data: Path, config: TrainConfig, context: distributed.Context
+) -> tuple[torch.Tensor, torch.Tensor, DistributedSampler]:
+    """Both splits decoded once (uint8, on the device or pinned in host memory) and this
+    process's sampler of the train split."""
+    device, world = context.device, context.world_size
+    train = load_split(data, "train", size=config.crop_size, direction=config.direction)
+    val = load_split(data, "val", size=config.crop_size, direction=config.direction)
+    if len(train) < config.batch_size * world:
+        raise CardtrainError(f"{data}: {len(train)} train images, fewer than one batch ({config.batch_size} x {world})")
+    if not len(val) and context.is_main:
+        log.warning("%s: no val split, so no validation metrics and no best.pt (latest.pt only)", data)
+    data_device = device if config.data_on_device else torch.device("cpu")
+    train_pairs, val_pairs = train.pairs.to(data_device), val.pairs.to(data_device)
+    if device.type == "cuda" and not config.data_on_device:
+        train_pairs = train_pairs.pin_memory()
+    # DistributedSampler shuffles with (seed, epoch): the same permutation in every process,
+    # each taking its own slice; with one process it is a plain seeded shuffle.
+    sampler = DistributedSampler(range(len(train)), world, context.rank, shuffle=True, seed=config.seed, drop_last=True)
+    return train_pairs, val_pairs, sampler
+
+
+def _batch(train_pairs: torch.Tensor, rows: torch.Tensor, run: Run) -> tuple[torch.Tensor, torch.Tensor]:
+    """The jittered (input, target) float batch of these rows, on the training device."""
+    config = run.config
+    batch = train_pairs[rows].to(run.context.device, non_blocking=True)
+    if config.load_size > config.crop_size or config.flip:
+        jitter = draw_jitter(len(batch), crop_size=config.crop_size, load_size=config.load_size, flip=config.flip,
+                             generator=run.streams.jitter)  # fmt: skip
+        pairs = apply_jitter(batch, jitter, load_size=config.load_size)
+    else:
+        pairs = to_float(batch)
+    return pairs[:, :3], pairs[:, 3:]  # (B, 3, S, S) input, target
+
+
+def _write_run_info(
+    out: Path, data: Path, config: TrainConfig, context: distributed.Context,
+    train_images: int, val_images: int, steps_per_epoch: int, total_steps: int,
+) -> None:  # fmt: skip
+    """config.json first (a run stopped before its first checkpoint resumes from it), then
+    the folders, with a one-line error where they cannot be made."""
+    device = context.device
+    write_json(out / "config.json", {
+        "config": config.to_dict(),
+        "data": str(Path(data).resolve()),
+        "train_images": train_images,
+        "val_images": val_images,
+        "world_size": context.world_size,
+        "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+        "steps_per_epoch": steps_per_epoch,
+        "total_steps": total_steps,
+        "torch": torch.__version__,
+    })  # fmt: skip
+    try:
+        (out / "samples").mkdir(exist_ok=True)
+        (out / "checkpoints").mkdir(exist_ok=True)
+    except OSError as error:
+        raise CardtrainError(f"{out}: cannot create the run's folders ({error.strerror})") from error
+
+
+def validate_and_checkpoint(run: Run, step: int, epoch: int) -> None:
+    """Score the val split, write its sample grid and metrics row, and hand latest.pt (and
+    best.pt when val L1 improved) to the background writer. A collective: every process
+    calls it (each gives its RNG state); rank 0 alone writes."""
+    rng_states = distributed.gather(run.context, run.streams.state())
+    if not run.context.is_main:
+        return
+    config, out = run.config, run.out
+    run.val = None
+    if len(run.val_pairs):
+        run.val, outputs = score_pairs(
+            run.gan.generator, run.val_pairs, batch_size=max(config.batch_size, 16), device=run.context.device,
+            precision=config.precision, keep=config.samples,
+        )  # fmt: skip
+        write_image(out / "samples" / f"step_{step:07d}.jpg", sample_grid(run.val_pairs, outputs))
+        run.metrics.append({"step": step, "epoch": epoch, **{f"val_{k}": v for k, v in run.val.as_dict().items()}})
+        run.stats.update(val_l1=run.val.l1, val_pip_iou=run.val.pip_iou)
+    improved = run.val is not None and run.val.l1 < run.best_val_l1
+    run.best_val_l1 = run.val.l1 if improved and run.val else run.best_val_l1
+    state = {
+        "config": config.to_dict(),
+        **run.gan.state_dict(),
+        "step": step,
+        "epoch": epoch,
+        "rng": rng_states,
+        "best_val_l1": run.best_val_l1,
+        "val": run.val.as_dict() if run.val else None,
+        "world_size": run.context.world_size,
+    }
+    checkpoints = out / "checkpoints"
+    run.writer.submit(checkpoints / "latest.pt", state, also=checkpoints / "best.pt" if improved else None)

@@ -12,6 +12,7 @@ from cardtrain.errors import CardtrainError
 
 def test_seed_preset_is_the_papers_recipe() -> None:
     assert (SEED.load_size, SEED.crop_size, SEED.batch_size, SEED.epochs) == (286, 256, 1, 50)
+    assert (SEED.lr_batch, SEED.lr_warmup, SEED.lr_decay) == (0, 0.0, 0.0)  # lr 2e-4 as given, constant
     assert (SEED.ngf, SEED.ndf, SEED.depth, SEED.d_layers, SEED.norm) == (64, 64, 8, 3, "batch")
     assert (SEED.lr, SEED.beta1, SEED.l1_weight, SEED.dropout) == (2e-4, 0.5, 100.0, 0.5)
 
@@ -43,10 +44,18 @@ def test_round_trip_through_json() -> None:
     [
         ({"crop_size": 100}, "not divisible by 2\\*\\*depth"),
         ({"load_size": 200}, "load_size 200 is smaller than crop_size 256"),
-        ({"batch_size": 0}, "batch_size must be at least 1"),
+        ({"batch_size": 0}, "--batch-size must be at least 1"),
         ({"depth": 3, "crop_size": 64, "load_size": 64}, "depth must be at least 4"),
         ({"norm": "group"}, "norm must be one of batch, instance"),
-        ({"dropout": 1.0}, "dropout must be in"),
+        ({"dropout": 1.0}, "--dropout must be in"),
+        ({"lr": float("nan")}, "--lr must be positive and finite, got nan"),
+        ({"lr": float("inf")}, "--lr must be positive and finite"),
+        ({"lr": 0.0}, "--lr must be positive"),
+        ({"beta1": 5.0}, "--beta1 must be in \\[0, 1\\), got 5.0"),
+        ({"l1_weight": -5.0}, "--l1-weight must be 0 or more"),
+        ({"l1_weight": float("nan")}, "--l1-weight must be 0 or more"),
+        ({"lr_warmup": 0.6, "lr_decay": 0.5}, "--lr-warmup 0.6 and --lr-decay 0.5 overlap"),
+        ({"lr_batch": -1}, "--lr-batch must be 0 or more"),
     ],
 )
 def test_invalid_values_are_refused(changes: dict[str, object], message: str) -> None:
