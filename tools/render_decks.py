@@ -93,12 +93,28 @@ DESIGNS = (
 
 
 def render(svg: str) -> Image.Image:
-    """The card at the fixture size, RGBA, corners transparent."""
+    """The card at the fixture size, RGBA, corners transparent, its edges on the image's edges."""
     width = FIXTURE_SIZE[0] * SUPERSAMPLE
     # dpi=96: resvg-py's default of 0 turns sizes given in inches (Kennard's 2.5in) into nothing.
     png = resvg_py.svg_to_bytes(svg_string=svg, width=width, dpi=96)
     big = Image.open(io.BytesIO(png)).convert("RGBA")
-    return big.resize(FIXTURE_SIZE, Image.Resampling.LANCZOS)  # Pillow premultiplies RGBA here
+    # The card ends mid-pixel where its height is not a whole number of pixels: resample its
+    # exact extent, or the bottom edge falls up to a pixel short of the fixture's.
+    card_height = width * svg_aspect(svg)
+    return big.resize(FIXTURE_SIZE, Image.Resampling.LANCZOS, box=(0.0, 0.0, float(width), card_height))
+
+
+def svg_aspect(svg: str) -> float:
+    """Height over width of the SVG's canvas, from its viewBox or else its width and height."""
+    root = re.search(r"<svg\b[^>]*>", svg, re.S)
+    if root is None:
+        raise SystemExit("not an SVG document")
+    box = re.search(r'viewBox="([^"]+)"', root.group(0))
+    if box:
+        _, _, w, h = (float(v) for v in box.group(1).replace(",", " ").split())
+        return h / w
+    w, h = (float(re.search(rf'{name}="([0-9.]+)', root.group(0)).group(1)) for name in ("width", "height"))
+    return h / w
 
 
 def unpack(package: str, packages: Path | None, work: Path) -> Path:
