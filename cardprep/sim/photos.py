@@ -19,20 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from cardprep import geometry
 from cardprep.common.atomic import atomic_write_bytes, atomic_write_text, make_output_dir
-from cardprep.sim.deck import CardImage, Suit, draw_card
-from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS
-from cardprep.errors import CardprepError
 from cardprep.common.images import encode_image, stored_for_exif, with_exif_orientation
 from cardprep.common.parallel import ordered_map, resolve_workers
-from cardprep.sim.surfaces import SurfaceKind, fractal_noise, make_surface
-
-CARD_CORNERS_MM = np.array([[0.0, 0.0], [CARD_WIDTH_MM, 0.0], [CARD_WIDTH_MM, CARD_HEIGHT_MM], [0.0, CARD_HEIGHT_MM]])
-CARD_CENTRE_MM = (CARD_WIDTH_MM / 2, CARD_HEIGHT_MM / 2)
+from cardprep.errors import CardprepError
+from cardprep.sim.camera import CARD_CENTRE_MM, CARD_CORNERS_MM, Camera, card_scale
+from cardprep.sim.deck import Suit, draw_card
+from cardprep.sim.render import TableSurface, render_photo
+from cardprep.sim.surfaces import SurfaceKind
+from cardprep.spec import CARD_HEIGHT_MM, ODD_RANKS, RANKS
 TRUTH_COLUMNS = ("pair", "rank", "orientation", "homography", "corners_a", "corners_b",
                  "camera_moved", "exif_a", "exif_b", "surface", "width", "height")
 
@@ -58,44 +56,6 @@ class SimConfig:
         for name in ("upside_down", "shake", "exif"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise CardprepError(f"{name} is a fraction between 0 and 1, got {getattr(self, name)}")
-
-
-@dataclass(frozen=True)
-class Camera:
-    """A pinhole camera above the table plane z = 0 (mm), looking down (+z)."""
-
-    focal: float  # px
-    centre: tuple[float, float]  # principal point, px
-    position: tuple[float, float, float]  # mm; z < 0 is above the table
-    tilt: tuple[float, float, float]  # rotations about x, y, z (the optical axis), degrees
-
-    def rotation(self) -> np.ndarray:
-        """World-to-camera rotation: roll about the optical axis after the two tilts."""
-        rx, ry, rz = np.radians(self.tilt)
-        rot_x = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
-        rot_y = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
-        rot_z = np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]])
-        return rot_z @ rot_x @ rot_y
-
-    def intrinsics(self) -> np.ndarray:
-        return np.array([[self.focal, 0, self.centre[0]], [0, self.focal, self.centre[1]], [0, 0, 1]])
-
-    def photo_from_table(self) -> np.ndarray:
-        r = self.rotation()
-        t = -r @ np.asarray(self.position)
-        return geometry.normalized(self.intrinsics() @ np.c_[r[:, 0], r[:, 1], t])
-
-    def ray(self, pixel: np.ndarray) -> np.ndarray:
-        """World direction of the ray through ``pixel``, scaled to unit depth (z = 1)."""
-        direction = self.rotation().T @ np.linalg.solve(self.intrinsics(), np.r_[pixel, 1.0])
-        return direction / direction[2]
-
-    def shaken(self, rng: np.random.Generator) -> Camera:
-        """The same camera after a small hand movement between two shots."""
-        x, y, z = self.position
-        dx, dy, dz = rng.normal(0.0, (2.0, 2.0, 3.0))
-        tilt = tuple(a + d for a, d in zip(self.tilt, rng.normal(0.0, (0.4, 0.4, 0.6))))
-        return Camera(self.focal, self.centre, (x + dx, y + dy, z + dz), tilt)
 
 
 @dataclass(frozen=True)
@@ -144,12 +104,12 @@ def simulate_pair(rank: str, rng: np.random.Generator, config: SimConfig = SimCo
     photo_b_from_card = photo_b_from_table @ table_from_card_b
 
     surface_kind = list(SurfaceKind)[rng.integers(len(SurfaceKind))]
-    surface = _TableSurface.for_views(surface_kind, (photo_a_from_table, photo_b_from_table), (width, height), rng)
+    surface = TableSurface.for_views(surface_kind, (photo_a_from_table, photo_b_from_table), (width, height), rng)
     photos = []
     for suit, photo_from_table, photo_from_card in ((Suit.CLUBS, photo_a_from_table, photo_a_from_card),
                                                     (Suit.HEARTS, photo_b_from_table, photo_b_from_card)):
-        card = draw_card(rank, suit, px_per_mm=_card_scale(photo_from_card))
-        photos.append(_render_photo(surface, photo_from_table, [(card, photo_from_card)], (width, height), rng))
+        card = draw_card(rank, suit, px_per_mm=card_scale(photo_from_card))
+        photos.append(render_photo(surface, photo_from_table, [(card, photo_from_card)], (width, height), rng))
     quality = tuple(int(q) for q in rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1, size=2))
     exif = tuple(int(rng.choice((6, 8, 3))) if rng.random() < config.exif else 1 for _ in range(2))
 
@@ -199,99 +159,6 @@ def _placement_error(rng: np.random.Generator, config: SimConfig) -> np.ndarray:
     about_centre = (geometry.rotation(rng.uniform(-config.max_turn_deg, config.max_turn_deg))
                     @ geometry.scaling(scale) @ perspective)
     return geometry.translation(cx + shift[0], cy + shift[1]) @ about_centre @ geometry.translation(-cx, -cy)
-
-
-def _card_scale(photo_from_card: np.ndarray) -> float:
-    """Texture px per mm so that the drawn card is a little sharper than the photo sees it."""
-    return 1.1 * max(_local_scale(photo_from_card, corner) for corner in CARD_CORNERS_MM)
-
-
-def _local_scale(photo_from_plane: np.ndarray, point: np.ndarray) -> float:
-    """Photo pixels per plane unit around ``point`` (the larger of the two axes)."""
-    ends = geometry.apply_homography(photo_from_plane, point + np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
-    return float(max(np.linalg.norm(ends[1] - ends[0]), np.linalg.norm(ends[2] - ends[0])))
-
-
-@dataclass(frozen=True)
-class _TableSurface:
-    """A surface texture in table coordinates, big enough for every view of the pair."""
-
-    image: np.ndarray  # float32 BGR
-    tex_from_table: np.ndarray
-
-    @classmethod
-    def for_views(cls, kind: SurfaceKind, photo_from_tables: tuple[np.ndarray, ...], size: tuple[int, int],
-                  rng: np.random.Generator) -> _TableSurface:
-        width, height = size
-        frame = np.array([[-1, -1], [width, -1], [width, height], [-1, height]], np.float64)
-        seen = np.vstack([geometry.apply_homography(np.linalg.inv(h), frame) for h in photo_from_tables])
-        (x0, y0), (x1, y1) = seen.min(axis=0) - 5.0, seen.max(axis=0) + 5.0
-        # Sample the surface a little finer than the sharpest view of it (tilt makes the near
-        # side of the frame ~25% sharper than the centre), within a memory cap.
-        centre = np.array([[(width - 1) / 2, (height - 1) / 2]])
-        sharpest = max(_local_scale(h, geometry.apply_homography(np.linalg.inv(h), centre)[0]) for h in photo_from_tables)
-        px_per_mm = min(1.3 * sharpest, np.sqrt(60e6 / ((x1 - x0) * (y1 - y0))))
-        shape = (int(np.ceil((y1 - y0) * px_per_mm)), int(np.ceil((x1 - x0) * px_per_mm)))
-        texture = make_surface(kind, shape, rng, px_per_mm=px_per_mm)
-        return cls(texture, geometry.scaling(px_per_mm) @ geometry.translation(-x0, -y0))
-
-
-def _render_photo(surface: _TableSurface, photo_from_table: np.ndarray, cards: list[tuple[CardImage, np.ndarray]],
-                  size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Table, cards with their drop shadows, lighting, optics and sensor: a uint8 BGR photo."""
-    width, height = size
-    photo = cv2.warpPerspective(surface.image, photo_from_table @ np.linalg.inv(surface.tex_from_table),
-                                (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    for card, photo_from_card in cards:
-        photo_from_tex = photo_from_card @ np.linalg.inv(card.tex_from_mm())
-        coverage = cv2.warpPerspective(card.alpha, photo_from_tex, (width, height), flags=cv2.INTER_LINEAR)
-        coverage = coverage.astype(np.float32) * (1.0 / 255.0)
-        _darken(photo, _drop_shadow(coverage, rng))
-        texture = cv2.warpPerspective(card.image, photo_from_tex, (width, height), flags=cv2.INTER_LINEAR)
-        cv2.blendLinear(texture.astype(np.float32), photo, coverage, 1.0 - coverage, dst=photo)
-
-    light = _illumination((height, width), rng)
-    gains = rng.uniform(0.82, 1.12) * rng.uniform(0.92, 1.08, size=3)  # exposure x white balance
-    photo *= light[..., None]
-    photo *= gains.astype(np.float32)
-    scale = max(width, height) / 1600.0
-    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.45, 0.9) * max(scale, 1.0))
-    photo += rng.standard_normal(photo.shape, dtype=np.float32) * np.float32(rng.uniform(1.0, 3.5))
-    return np.clip(photo + 0.5, 0, 255).astype(np.uint8)
-
-
-def _darken(photo: np.ndarray, shade: np.ndarray) -> None:
-    photo *= (1.0 - shade)[..., None]
-
-
-def _drop_shadow(coverage: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The soft shadow a card lying on the table casts next to its edges (computed at 1/4 size)."""
-    height, width = coverage.shape
-    small = cv2.resize(coverage, (max(width // 4, 1), max(height // 4, 1)), interpolation=cv2.INTER_AREA)
-    reach = max(width, height) / 4 * rng.uniform(0.002, 0.006)
-    shift = np.float64([[1, 0, rng.uniform(-1, 1) * reach], [0, 1, rng.uniform(0.3, 1) * reach]])
-    small = cv2.warpAffine(small, shift, small.shape[::-1])
-    small = cv2.GaussianBlur(small, (0, 0), reach + 1.0)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(rng.uniform(0.2, 0.45))
-
-
-def _illumination(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Vignette, uneven light and sometimes a soft shadow (a hand, a phone): a low-frequency gain."""
-    height, width = shape
-    small_shape = (max(height // 16, 8), max(width // 16, 8))
-    yy, xx = np.mgrid[0 : small_shape[0], 0 : small_shape[1]].astype(np.float32)
-    cy, cx = (small_shape[0] - 1) / 2, (small_shape[1] - 1) / 2
-    r2 = ((xx - cx) ** 2 + (yy - cy) ** 2) / (cx**2 + cy**2)
-    gain = 1.0 - rng.uniform(0.08, 0.3) * r2
-    gain *= 1.0 + 0.05 * fractal_noise(small_shape, rng, cell_px=max(small_shape) / 2, octaves=2)
-    if rng.random() < 0.5:
-        centre = rng.uniform((0, 0), small_shape[::-1])
-        axes = rng.uniform(0.2, 0.5, size=2) * max(small_shape)
-        blob = np.zeros(small_shape, np.float32)
-        cv2.ellipse(blob, ((float(centre[0]), float(centre[1])), (float(axes[0]), float(axes[1])), float(rng.uniform(0, 180))), 1.0, -1)
-        blob = cv2.GaussianBlur(blob, (0, 0), 0.15 * max(small_shape))
-        gain *= 1.0 - rng.uniform(0.12, 0.3) * blob
-    return cv2.resize(gain.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def pair_jpegs(pair: SimPair) -> tuple[bytes, bytes]:

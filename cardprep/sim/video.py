@@ -24,13 +24,12 @@ import numpy as np
 
 from cardprep import geometry
 from cardprep.common.atomic import atomic_write_bytes, make_output_dir
-from cardprep.sim.deck import Suit, draw_card
-from cardprep.spec import CARD_HEIGHT_MM, RANKS
 from cardprep.errors import CardprepError
-
-# The simulator's rendering helpers, shared so that a video frame is made exactly as a photo is.
-from cardprep.sim.photos import CARD_CENTRE_MM, Camera, _card_scale, _render_photo, _TableSurface
+from cardprep.sim.camera import CARD_CENTRE_MM, Camera, card_scale
+from cardprep.sim.deck import Suit, draw_card
+from cardprep.sim.render import TableSurface, render_photo
 from cardprep.sim.surfaces import SurfaceKind
+from cardprep.spec import CARD_HEIGHT_MM, RANKS
 
 SLIDE = 0.13  # the card's centre travels +-SLIDE x the short side across the frame
 CARD_FRACTION = (0.56, 0.64)  # card long side / frame short side (align's photo frame: ~0.7)
@@ -75,13 +74,13 @@ def plan_clip(*, frames: int, size: tuple[int, int], seed: int, rank: str = "7")
 
 def render_clip(clip: Clip) -> Iterator[np.ndarray]:
     """The clip's frames, (H, W, 3) uint8 BGR, one at a time."""
-    surface = _TableSurface.for_views(clip.surface, (clip.photo_from_table,), clip.size,
+    surface = TableSurface.for_views(clip.surface, (clip.photo_from_table,), clip.size,
                                       np.random.default_rng(clip.surface_seed))
     # One texture for the whole clip, sharp enough for the pose where the card looks largest.
-    card = draw_card(clip.rank, Suit.CLUBS, px_per_mm=max(_card_scale(h) for h in clip.photo_from_card))
+    card = draw_card(clip.rank, Suit.CLUBS, px_per_mm=max(card_scale(h) for h in clip.photo_from_card))
     for photo_from_card in clip.photo_from_card:
         look = np.random.default_rng(clip.look_seed)  # re-seeded: steady light and sensor, no flicker
-        yield _render_photo(surface, clip.photo_from_table, [(card, photo_from_card)], clip.size, look)
+        yield render_photo(surface, clip.photo_from_table, [(card, photo_from_card)], clip.size, look)
 
 
 def simulate_video(out_path: str | Path, *, frames: int = 48, size: tuple[int, int] = (384, 384), seed: int = 0,
