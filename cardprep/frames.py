@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from cardprep.common.atomic import check_replaceable, staged_dir
+from cardprep.common.images import encode_image, square_resize
+from cardprep.common.video import VideoReader
 from cardprep.errors import CardprepError
-from cardprep.common.images import encode_image
 
 INDEX_NAME = "frames.csv"
 
@@ -37,52 +35,27 @@ class FramesSummary:
     fps: float  # as the container states it (0 when it does not)
 
 
-def square_frame(frame: np.ndarray, size: int) -> np.ndarray:
-    """The centred square of ``frame``, resized to ``size`` x ``size`` (area filter when shrinking)."""
-    height, width = frame.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = frame[top:top + side, left:left + side]
-    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    return cv2.resize(square, (size, size), interpolation=interpolation)
-
-
 def extract_frames(video: str | Path, out: str | Path, *, size: int = 256, every: int = 1,
                    fmt: FrameFormat = FrameFormat.JPG,
                    on_frame: Callable[[int, int | None], None] | None = None) -> FramesSummary:
     """Write every ``every``-th frame of ``video`` to OUT/<video stem>_<frame number>.<fmt> and OUT/frames.csv.
 
-    OUT is built under a temporary name and swapped in whole at the end, so a failure or
-    Ctrl-C leaves no half-written folder. ``on_frame(number, total)`` is told each decoded
-    frame, with the frame count the container states (None when it does not say).
+    OUT is built under a temporary name and put in place whole at the end (see
+    :func:`~cardprep.common.atomic.staged_dir`), so a failure or Ctrl-C leaves no half-written
+    folder. ``on_frame(number, total)`` is told each decoded frame, with the frame count the
+    container states (None when it does not say).
     """
     video, out = Path(video), Path(out)
     if not 8 <= size <= 4096:
         raise CardprepError(f"--size must be between 8 and 4096 px, got {size}")
     if every < 1:
         raise CardprepError(f"--every must be at least 1 (1: every frame), got {every}")
-    capture = _open(video)
-    try:
+    with VideoReader(video) as reader:
         _check_out(out, video)
         with staged_dir(out) as stage:
-            rows, decoded = _write_frames(capture, video, stage, size=size, every=every, fmt=fmt, on_frame=on_frame)
-            if not rows:
-                raise CardprepError(f"{video}: no frame could be decoded (empty or damaged video)")
+            rows, decoded = _write_frames(reader, stage, size=size, every=every, fmt=fmt, on_frame=on_frame)
             _write_index(stage / INDEX_NAME, rows)
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-    finally:
-        capture.release()
-    return FramesSummary(out, len(rows), decoded, fps)
-
-
-def _open(video: Path) -> cv2.VideoCapture:
-    if not video.is_file():
-        raise CardprepError(f"{video}: no such file" if not video.exists() else f"{video}: is not a file")
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        capture.release()
-        raise CardprepError(f"{video}: not a video OpenCV can read (unknown format, or damaged)")
-    return capture
+    return FramesSummary(out, len(rows), decoded, reader.fps)
 
 
 def _check_out(out: Path, video: Path) -> None:
@@ -92,25 +65,20 @@ def _check_out(out: Path, video: Path) -> None:
     check_replaceable(out, marker=INDEX_NAME, kind="a frames folder")
 
 
-def _write_frames(capture: cv2.VideoCapture, video: Path, stage: Path, *, size: int, every: int,
-                  fmt: FrameFormat, on_frame: Callable[[int, int | None], None] | None) -> tuple[list[tuple[str, int, float]], int]:
+def _write_frames(reader: VideoReader, stage: Path, *, size: int, every: int, fmt: FrameFormat,
+                  on_frame: Callable[[int, int | None], None] | None) -> tuple[list[tuple[str, int, float]], int]:
     """Decode the video through; (rows of frames.csv, frames decoded)."""
-    stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    total = stated if stated > 0 else None
     rows = []
-    number = 0
-    while capture.grab():  # grab without retrieve skips the colour conversion of dropped frames
-        if number % every == 0:
-            ok, frame = capture.retrieve()
-            if not ok or frame is None:
-                break
-            name = f"{video.stem}_{number:06d}.{fmt.value}"
-            (stage / name).write_bytes(encode_image(square_frame(frame, size), f".{fmt.value}"))
-            rows.append((name, number, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0))
+    decoded = 0
+    for number, seconds, frame in reader.frames(every):
+        if frame is not None:
+            name = f"{reader.path.stem}_{number:06d}.{fmt.value}"
+            (stage / name).write_bytes(encode_image(square_resize(frame, size), f".{fmt.value}"))
+            rows.append((name, number, seconds))
         if on_frame:
-            on_frame(number, total)
-        number += 1
-    return rows, number
+            on_frame(number, reader.frame_count)
+        decoded = number + 1
+    return rows, decoded
 
 
 def _write_index(path: Path, rows: list[tuple[str, int, float]]) -> None:

@@ -9,14 +9,15 @@ from typing import Annotated
 import typer
 
 from cardprep.cli import app
-from cardprep.cli._common import progress_bar, user_errors
+from cardprep.cli._common import output_path, progress_bar, user_errors
 from cardprep.frames import FrameFormat, extract_frames
 
 
 @app.command()
 def frames(
     video: Annotated[Path, typer.Argument(help="Video file (any format OpenCV's FFmpeg reads: mp4, mov, avi, ...).")],
-    out: Annotated[Path, typer.Argument(help="Folder to write (new, empty, or an earlier frames folder, which is replaced whole).")],
+    out: Annotated[Path | None, typer.Argument(help="Folder to write (new, empty, or an earlier frames folder, which is replaced whole).", show_default=False)] = None,
+    out_option: Annotated[Path | None, typer.Option("--out", "-o", help="The same as OUT.", show_default=False)] = None,
     size: Annotated[int, typer.Option(help="Side of the square images in px.")] = 256,
     every: Annotated[int, typer.Option(help="Keep every K-th frame (1: all).")] = 1,
     fmt: Annotated[FrameFormat, typer.Option("--format", help="jpg (quality 95, as the dataset) or png (lossless).")] = FrameFormat.JPG,
@@ -29,6 +30,7 @@ def frames(
     """
     start = time.perf_counter()
     with user_errors():
+        out = output_path(out, out_option, default=None)
         with progress_bar() as bar:
             task = bar.add_task("reading frames", total=None)
             summary = extract_frames(video, out, size=size, every=every, fmt=fmt,

@@ -2,20 +2,36 @@
 
 Reads go through ``np.fromfile`` + ``cv2.imdecode`` so unicode paths work on every
 platform, and the EXIF orientation tag of phone photos is applied (a portrait photo
-stored sideways comes back portrait). Writes are atomic.
+stored sideways comes back portrait). Writes are atomic. This is the one image reader of
+both packages, with the one list of extensions they accept.
+
+A hostile file is one ImageError naming it, never an OpenCV traceback: a PNG or JPEG whose
+header claims more than :data:`MAX_PIXELS` is refused before any memory is allocated, and
+any ``cv2.error`` of the decoder (its own pixel limit for other formats) is caught.
+libjpeg's "Corrupt JPEG data: ..." lines, which it prints straight to the process's stderr
+with no file name, are captured and logged as a warning naming the file: libjpeg recovers
+from these (most are stray bytes before the end marker, which some cameras write), so the
+image is used, and the user is told which one to check.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from cardprep.common.atomic import atomic_write_bytes
-from cardprep.errors import ImageError
+from cardprep.common.errors import ImageError
+from cardprep.common.noise import stderr_captured
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+
+# 2**28 = 268 megapixels: above the largest phone photos (200 MP), and 805 MB once decoded.
+MAX_PIXELS = 2**28
+
+log = logging.getLogger("cardprep")
 
 _JPEG_SOI = b"\xff\xd8"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -41,11 +57,55 @@ def read_image(path: str | Path) -> np.ndarray:
     if data.size == 0:
         raise ImageError(path, "is empty (0 bytes)")
     _check_complete(path, data)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    _check_size(path, data)
+    try:
+        image = _decode(path, data)
+        if image is not None and _may_have_alpha(data):
+            image = _composite_alpha(data, image)
+    except cv2.error as error:
+        raise ImageError(path, f"cannot be decoded ({_first_line(error)})") from error
     if image is None:
-        raise ImageError(path, "is not a readable image (corrupt, or not an image format OpenCV knows)")
-    if _may_have_alpha(data):
-        image = _composite_alpha(data, image)
+        raise ImageError(path, "not a readable image (corrupt, or not an image format OpenCV knows)")
+    return image
+
+
+def _first_line(error: cv2.error) -> str:
+    """OpenCV's message without its source location: '... error: (-215:...) what'."""
+    text = str(error).strip().splitlines()
+    return text[-1].split("error: ")[-1] if text else "OpenCV error"
+
+
+def _header_size(data: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR or a JPEG's SOF segment; None for other formats."""
+    raw = data[:65536].tobytes()  # the SOF of a JPEG follows its EXIF segment, at most 64 kB
+    if raw.startswith(_PNG_SIGNATURE) and raw[12:16] == b"IHDR":
+        return int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    if not raw.startswith(_JPEG_SOI):
+        return None
+    at = 2
+    while at + 9 <= len(raw) and raw[at] == 0xFF:
+        marker = raw[at + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+            return int.from_bytes(raw[at + 7:at + 9], "big"), int.from_bytes(raw[at + 5:at + 7], "big")
+        at += 2 + int.from_bytes(raw[at + 2:at + 4], "big")
+    return None
+
+
+def _check_size(path: Path, data: np.ndarray) -> None:
+    size = _header_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise ImageError(path, f"claims {size[0]}x{size[1]} pixels, more than the "
+                               f"{MAX_PIXELS // 10**6} megapixels an image may have here")
+
+
+def _decode(path: Path, data: np.ndarray) -> np.ndarray | None:
+    """cv2.imdecode, with a JPEG's libjpeg warnings turned into one warning naming ``path``."""
+    if data[:2].tobytes() != _JPEG_SOI:
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    with stderr_captured() as noise:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if noise:
+        log.warning("%s: %s; decoded anyway, check the image", path, "; ".join(noise))
     return image
 
 
@@ -76,6 +136,24 @@ def _composite_alpha(data: np.ndarray, colour: np.ndarray) -> np.ndarray:
     alpha = raw[..., 3:4].astype(np.float32) * (scale / 255.0)
     rgb = raw[..., :3].astype(np.float32) * scale
     return np.clip(rgb * alpha + 255.0 * (1.0 - alpha) + 0.5, 0, 255).astype(np.uint8)
+
+
+def square_resize(image: np.ndarray, size: int) -> np.ndarray:
+    """The centred square of ``image``, resized to ``size`` x ``size``: the model's view of a
+    photo or video frame (``cardprep frames`` and ``cardtrain`` both use it, so the frames a
+    user extracts are exactly what the model is fed).
+
+    INTER_AREA when shrinking: it averages every source pixel under an output pixel, so fine
+    detail (the card's print, sensor noise) does not alias. INTER_CUBIC when enlarging, where
+    area falls back to bilinear: cubic keeps edges sharper, and it is what cardtrain trained with.
+    """
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = image[top:top + side, left:left + side]
+    if side == size:
+        return np.ascontiguousarray(square)
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
 
 
 def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> bytes:

@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cardprep.cli import app
-from cardprep.errors import CardprepError
-from cardprep.frames import FrameFormat, extract_frames, square_frame
+from cardprep.common.errors import UserError
+from cardprep.common.images import square_resize
+from cardprep.frames import FrameFormat, extract_frames
 
 FRAMES, FPS, WIDTH, HEIGHT = 23, 10, 160, 120
 
@@ -59,10 +60,10 @@ def test_png_and_every_frame(video, tmp_path):
 def test_square_frame_takes_the_centre_of_portrait_and_landscape():
     landscape = np.zeros((100, 300, 3), np.uint8)
     landscape[:, 100:200] = 255
-    assert square_frame(landscape, 50).min() == 255
+    assert square_resize(landscape, 50).min() == 255
     portrait = np.zeros((300, 100, 3), np.uint8)
     portrait[100:200] = 255
-    assert square_frame(portrait, 50).min() == 255
+    assert square_resize(portrait, 50).min() == 255
 
 
 def test_rerun_replaces_an_earlier_frames_folder_whole(video, tmp_path):
@@ -84,23 +85,23 @@ def _text_file(folder: Path) -> Path:
     (lambda folder: folder, "is not a file"),
 ])
 def test_bad_videos_are_named(tmp_path, make, message):
-    with pytest.raises(CardprepError, match=message):
+    with pytest.raises(UserError, match=message):
         extract_frames(make(tmp_path), tmp_path / "frames")
     assert not (tmp_path / "frames").exists()
 
 
 @pytest.mark.parametrize("options, message", [({"every": 0}, "--every must be at least 1"), ({"size": 2}, "--size")])
 def test_nonsense_options_are_refused(video, tmp_path, options, message):
-    with pytest.raises(CardprepError, match=message):
+    with pytest.raises(UserError, match=message):
         extract_frames(video, tmp_path / "frames", **options)
 
 
 def test_refuses_to_replace_a_folder_it_did_not_write(video, tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos/keep.jpg").write_bytes(b"keep")
-    with pytest.raises(CardprepError, match="not a frames folder"):
+    with pytest.raises(UserError, match="not a frames folder"):
         extract_frames(video, tmp_path / "photos")
-    with pytest.raises(CardprepError, match="holds the video itself"):
+    with pytest.raises(UserError, match="holds the video itself"):
         extract_frames(video, video.parent)
     assert (tmp_path / "photos/keep.jpg").read_bytes() == b"keep" and video.is_file()
 
