@@ -32,6 +32,8 @@ from pathlib import Path
 import resvg_py
 from PIL import Image
 
+from cardprep.sim.faces import svg_aspect
+
 FIXTURE_SIZE = (315, 440)  # 63 x 88 mm at 5 px/mm
 SUPERSAMPLE = 2
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
@@ -102,19 +104,6 @@ def render(svg: str) -> Image.Image:
     # exact extent, or the bottom edge falls up to a pixel short of the fixture's.
     card_height = width * svg_aspect(svg)
     return big.resize(FIXTURE_SIZE, Image.Resampling.LANCZOS, box=(0.0, 0.0, float(width), card_height))
-
-
-def svg_aspect(svg: str) -> float:
-    """Height over width of the SVG's canvas, from its viewBox or else its width and height."""
-    root = re.search(r"<svg\b[^>]*>", svg, re.S)
-    if root is None:
-        raise SystemExit("not an SVG document")
-    box = re.search(r'viewBox="([^"]+)"', root.group(0))
-    if box:
-        _, _, w, h = (float(v) for v in box.group(1).replace(",", " ").split())
-        return h / w
-    w, h = (float(re.search(rf'{name}="([0-9.]+)', root.group(0)).group(1)) for name in ("width", "height"))
-    return h / w
 
 
 def unpack(package: str, packages: Path | None, work: Path) -> Path:

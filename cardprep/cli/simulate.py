@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from cardprep.cli import app
 from cardprep.cli._common import progress_bar, user_errors
 from cardprep.errors import CardprepError
-from cardprep.sim.photos import SimConfig, simulate_set
+from cardprep.sim import BuiltInDeck, Deck, Design, SimConfig, load_deck, simulate_set
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -32,6 +32,11 @@ def simulate(
     upside_down: Annotated[float, typer.Option(help="Fraction of odd cards (A, 3, 5, 7, 9) laid upside down in B.")] = 0.4,
     shake: Annotated[float, typer.Option(help="Fraction of pairs where the camera moved between the shots too.")] = 0.25,
     exif: Annotated[float, typer.Option(help="Fraction of photos stored sideways with an EXIF orientation tag, as phones do.")] = 0.0,
+    design: Annotated[Design, typer.Option(help="Design of the built-in deck (pip shapes, index, borders, face panels).")] = Design.CLASSIC,
+    deck: Annotated[Optional[Path], typer.Option(
+        help="Photograph this deck instead: a folder of card faces, one image per card named by rank and suit "
+             "(7-clubs.png, 10H.svg, K-hearts.jpg; case-insensitive), PNG/JPEG/WebP, or SVG with resvg-py installed.",
+        file_okay=False)] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).")] = 0,
 ) -> None:
     """Render card photo pairs, the club card in A and the heart card laid by hand on the same spot in B.
@@ -42,9 +47,19 @@ def simulate(
     start = time.perf_counter()
     with user_errors():
         config = SimConfig(size=parse_size(size), upside_down=upside_down, shake=shake, exif=exif)
+        cards = _deck(design, deck)
         with progress_bar() as bar:
             task = bar.add_task("rendering", total=pairs)
-            summary = simulate_set(out, pairs=pairs, seed=seed, config=config, workers=workers or None,
+            summary = simulate_set(out, pairs=pairs, seed=seed, config=config, deck=cards, workers=workers or None,
                                    on_pair_done=lambda _: bar.advance(task))
-    typer.echo(f"{summary.pairs} pairs ({summary.upside_down} upside down, {summary.camera_moved} with camera shake, "
-               f"{summary.exif_tagged} EXIF-tagged photos) in {time.perf_counter() - start:.1f} s -> {summary.out}")
+    typer.echo(f"{summary.pairs} pairs of the {summary.deck} deck ({summary.upside_down} upside down, "
+               f"{summary.camera_moved} with camera shake, {summary.exif_tagged} EXIF-tagged photos) "
+               f"in {time.perf_counter() - start:.1f} s -> {summary.out}")
+
+
+def _deck(design: Design, folder: Path | None) -> Deck:
+    if folder is None:
+        return BuiltInDeck(design)
+    if design is not Design.CLASSIC:
+        raise CardprepError("--design picks a design of the built-in deck; give it or --deck, not both")
+    return load_deck(folder)

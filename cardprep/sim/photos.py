@@ -27,7 +27,7 @@ from cardprep.common.images import encode_image, stored_for_exif, with_exif_orie
 from cardprep.common.parallel import ordered_map, resolve_workers
 from cardprep.errors import CardprepError
 from cardprep.sim.camera import CARD_CENTRE_MM, CARD_CORNERS_MM, Camera, card_scale
-from cardprep.sim.deck import Suit, draw_card
+from cardprep.sim.deck import BuiltInDeck, Deck, Suit
 from cardprep.sim.render import TableSurface, render_photo
 from cardprep.sim.surfaces import SurfaceKind
 from cardprep.spec import CARD_HEIGHT_MM, ODD_RANKS, RANKS
@@ -80,6 +80,7 @@ class SimPair:
 @dataclass(frozen=True)
 class SimSummary:
     out: Path
+    deck: str
     pairs: int
     upside_down: int
     camera_moved: int
@@ -87,8 +88,8 @@ class SimSummary:
 
 
 def simulate_pair(rank: str, rng: np.random.Generator, config: SimConfig = SimConfig(), *,
-                  stem: str | None = None, upside_down: bool = False) -> SimPair:
-    """Render one A (clubs) / B (hearts) photo pair of ``rank`` with its exact truth."""
+                  stem: str | None = None, upside_down: bool = False, deck: Deck = BuiltInDeck()) -> SimPair:
+    """Render one A (clubs) / B (hearts) photo pair of ``rank`` of ``deck`` with its exact truth."""
     if upside_down and rank not in ODD_RANKS:
         raise ValueError(f"only odd ranks ({', '.join(ODD_RANKS)}) are laid upside down, got {rank}")
     width, height = config.size
@@ -108,7 +109,7 @@ def simulate_pair(rank: str, rng: np.random.Generator, config: SimConfig = SimCo
     photos = []
     for suit, photo_from_table, photo_from_card in ((Suit.CLUBS, photo_a_from_table, photo_a_from_card),
                                                     (Suit.HEARTS, photo_b_from_table, photo_b_from_card)):
-        card = draw_card(rank, suit, px_per_mm=card_scale(photo_from_card))
+        card = deck.card(rank, suit, px_per_mm=card_scale(photo_from_card))
         photos.append(render_photo(surface, photo_from_table, [(card, photo_from_card)], (width, height), rng))
     quality = tuple(int(q) for q in rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1, size=2))
     exif = tuple(int(rng.choice((6, 8, 3))) if rng.random() < config.exif else 1 for _ in range(2))
@@ -193,33 +194,37 @@ def deck_plan(pairs: int, seed: int, upside_down: float) -> list[tuple[str, str,
 
 
 def simulate_set(out: str | Path, *, pairs: int = 13, seed: int = 0, config: SimConfig = SimConfig(),
-                 workers: int | None = None, on_pair_done: Callable[[str], None] | None = None) -> SimSummary:
-    """Write ``pairs`` simulated pairs to OUT/A/<stem>.jpg, OUT/B/<stem>.jpg and OUT/truth.csv.
+                 deck: Deck = BuiltInDeck(), workers: int | None = None,
+                 on_pair_done: Callable[[str], None] | None = None) -> SimSummary:
+    """Write ``pairs`` simulated pairs of ``deck`` to OUT/A/<stem>.jpg, OUT/B/<stem>.jpg and OUT/truth.csv.
 
-    The same ``seed`` and config give byte-identical files, whatever the number of workers:
-    each pair draws from its own child of the seed. OUT must be new, empty, or an earlier
-    simulator output (one holding truth.csv), which is then replaced file by file.
+    The same ``seed``, config and deck give byte-identical files on one machine, whatever the
+    number of workers: each pair draws from its own child of the seed. OUT must be new, empty,
+    or an earlier simulator output (one holding truth.csv), which is then replaced file by file.
     """
     if pairs < 1:
         raise CardprepError(f"--pairs must be at least 1, got {pairs}")
-    out = _prepare_out(Path(out))
     plan = deck_plan(pairs, seed, config.upside_down)
+    missing = deck.missing((rank, suit) for _, rank, _ in plan for suit in Suit)
+    if missing:
+        raise CardprepError(f"deck {deck.name}: no face for {', '.join(missing)} (needed by {pairs} pairs)")
+    out = _prepare_out(Path(out))
     seeds = np.random.SeedSequence(seed).spawn(pairs)
-    jobs = [(out, stem, rank, flip, child, config) for (stem, rank, flip), child in zip(plan, seeds)]
+    jobs = [(out, stem, rank, flip, child, config, deck) for (stem, rank, flip), child in zip(plan, seeds)]
     rows = []
     for row in ordered_map(_simulate_and_write, jobs, resolve_workers(workers, pairs)):
         rows.append(row)
         if on_pair_done:
             on_pair_done(row["pair"])
     _write_truth(out / "truth.csv", rows)
-    return SimSummary(out, pairs, sum(r["orientation"] == "180" for r in rows),
+    return SimSummary(out, deck.name, pairs, sum(r["orientation"] == "180" for r in rows),
                       sum(r["camera_moved"] == "true" for r in rows),
                       sum(r["exif_a"] != "1" for r in rows) + sum(r["exif_b"] != "1" for r in rows))
 
 
 def _simulate_and_write(job: tuple) -> dict[str, str]:
-    out, stem, rank, flip, child, config = job
-    pair = simulate_pair(rank, np.random.default_rng(child), config, stem=stem, upside_down=flip)
+    out, stem, rank, flip, child, config, deck = job
+    pair = simulate_pair(rank, np.random.default_rng(child), config, stem=stem, upside_down=flip, deck=deck)
     jpeg_a, jpeg_b = pair_jpegs(pair)
     atomic_write_bytes(out / "A" / f"{stem}.jpg", jpeg_a)
     atomic_write_bytes(out / "B" / f"{stem}.jpg", jpeg_b)
