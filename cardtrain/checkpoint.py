@@ -18,9 +18,9 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from cardprep.common.atomic import atomic_path
 from cardtrain.config import TrainConfig
 from cardtrain.errors import CardtrainError
-from cardtrain.files import atomic_path
 from cardtrain.models import UNet, build_generator
 
 FORMAT = "cardtrain-pix2pix-v1"

@@ -19,14 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cardprep.common.images import IMAGE_EXTENSIONS, read_image, square_resize
 from cardtrain.errors import CardtrainError
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 SPLITS = ("train", "val", "test")
 
 
@@ -41,29 +40,14 @@ class PairSet:
         return len(self.paths)
 
 
-def read_image(path: Path) -> np.ndarray:
-    """Read an image as (H, W, 3) uint8 BGR, or raise a CardtrainError naming the file."""
-    data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None  # fromfile: unicode paths
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    if image is None:
-        raise CardtrainError(f"{path}: not a readable image")
-    return image
-
-
 def to_model_rgb(image_bgr: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop to a square and resize to ``size``: (H, W, 3) BGR -> (size, size, 3) RGB uint8.
 
-    Area interpolation when shrinking (no aliasing), cubic when enlarging. Dataset halves are
-    already square, so the crop only matters for ``predict`` on photos and video frames.
+    The crop and resize are :func:`cardprep.common.images.square_resize`, the same as
+    ``cardprep frames``. Dataset halves are already square, so the crop only matters for
+    ``predict`` on photos and video frames.
     """
-    h, w = image_bgr.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    square = image_bgr[top : top + side, left : left + side]
-    if side != size:
-        interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-        square = cv2.resize(square, (size, size), interpolation=interpolation)
-    return np.ascontiguousarray(square[:, :, ::-1])
+    return np.ascontiguousarray(square_resize(image_bgr, size)[:, :, ::-1])
 
 
 def split_pair(image_bgr: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +93,7 @@ def list_split(data: Path, split: str) -> list[Path]:
     folder = data / split
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 def _load_pair(path: Path, size: int, swap: bool) -> np.ndarray:

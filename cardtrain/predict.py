@@ -21,12 +21,14 @@ import cv2
 import numpy as np
 import torch
 
+from cardprep.common.atomic import atomic_path
+from cardprep.common.errors import ImageError
+from cardprep.common.images import IMAGE_EXTENSIONS, read_image, write_image
 from cardtrain.checkpoint import load_generator
 from cardtrain.config import Precision
-from cardtrain.data import IMAGE_SUFFIXES, read_image, to_bgr_images, to_float, to_model_rgb
+from cardtrain.data import to_bgr_images, to_float, to_model_rgb
 from cardtrain.device import autocast, inference_precision, resolve_device
 from cardtrain.errors import CardtrainError
-from cardtrain.files import atomic_path, write_image
 
 log = logging.getLogger("cardtrain")
 
@@ -95,7 +97,7 @@ def _image_frames(paths: list[Path], skipped: list[Path]) -> Iterator[tuple[str,
     for path in paths:
         try:
             yield path.stem, read_image(path)
-        except CardtrainError as error:
+        except ImageError as error:
             if len(paths) == 1:
                 raise
             log.warning("skipped %s", error)  # one bad file never stops a folder
@@ -121,9 +123,9 @@ def open_source(path: Path, *, fps: float) -> _Source:
     """An image, a folder of images (sorted by name) or a video file."""
     skipped: list[Path] = []
     if path.is_dir():
-        paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
         if not paths:
-            raise CardtrainError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise CardtrainError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         return _Source(_image_frames(paths, skipped), len(paths), fps, skipped)
     if not path.is_file():
         raise CardtrainError(f"{path}: does not exist")
@@ -179,7 +181,7 @@ class _ImageSink:
         self.output = output
 
     def write(self, name: str, frame: np.ndarray) -> None:
-        single = self.output.suffix.lower() in IMAGE_SUFFIXES
+        single = self.output.suffix.lower() in IMAGE_EXTENSIONS
         write_image(self.output if single else self.output / f"{name}.png", frame)
 
 
@@ -208,7 +210,7 @@ def predict(
     suffix = output.suffix.lower()
     if suffix in VIDEO_SUFFIXES and suffix not in _FOURCC:
         raise CardtrainError(f"{output}: video output must end in {' or '.join(_FOURCC)}")
-    if suffix in IMAGE_SUFFIXES and src.count != 1:
+    if suffix in IMAGE_EXTENSIONS and src.count != 1:
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
     start, done = time.perf_counter(), 0
     with contextlib.ExitStack() as stack:

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch.utils.data import DistributedSampler
 
+from cardprep.common.atomic import atomic_write_bytes, atomic_write_json
+from cardprep.common.images import write_image
 from cardtrain import distributed
 from cardtrain.checkpoint import Checkpoint, CheckpointWriter, load_checkpoint
 from cardtrain.config import SEED, TrainConfig
@@ -37,7 +39,6 @@ from cardtrain.data import apply_jitter, draw_jitter, load_split, to_float
 from cardtrain.device import warn_slow_precision
 from cardtrain.errors import CardtrainError
 from cardtrain.evaluate import sample_grid, score_pairs
-from cardtrain.files import write_bytes, write_image, write_json
 from cardtrain.gan import GanStep
 from cardtrain.metrics import Scores
 
@@ -81,7 +82,7 @@ class MetricsLog:
         writer = csv.DictWriter(text, METRIC_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows)
-        write_bytes(self.path, text.getvalue().encode())
+        atomic_write_bytes(self.path, text.getvalue().encode())
 
 
 def _fmt(value: Any) -> str:
@@ -307,7 +308,7 @@ def _write_run_info(
     """config.json first (a run stopped before its first checkpoint resumes from it), then
     the folders, with a one-line error where they cannot be made."""
     device = context.device
-    write_json(out / "config.json", {
+    atomic_write_json(out / "config.json", {
         "config": config.to_dict(),
         "data": str(Path(data).resolve()),
         "train_images": train_images,

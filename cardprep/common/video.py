@@ -11,6 +11,7 @@ failure) and a frame rate that is not positive, before any work is done.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,6 +26,7 @@ from cardprep.common.noise import stderr_captured
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".gif"})
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}  # the containers OpenCV writes everywhere
+_FFMPEG_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")  # "[mov,mp4,... @ 0x55d0...] "
 
 
 class VideoReader:
@@ -35,13 +37,14 @@ class VideoReader:
         self.path = Path(path)
         if not self.path.is_file():
             raise UserError(f"{self.path}: no such file" if not self.path.exists() else f"{self.path}: is not a file")
-        # FFmpeg's log level, read when it opens a file: quiet, our message says it once.
+        # Quiets FFmpeg when set before OpenCV's first use of it; the capture below covers a
+        # process that used it earlier. Either way our message says it once, naming the file.
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         with stderr_captured() as noise:
             self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
             self._capture.release()
-            detail = f": {noise[-1]}" if noise else ""
+            detail = f": {_FFMPEG_PREFIX.sub('', noise[-1])}" if noise else ""
             raise UserError(f"{self.path}: not a video OpenCV can read (unknown format, or damaged{detail})")
         stated = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = stated if stated > 0 else None

@@ -9,10 +9,11 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
+from cardprep.common.atomic import atomic_write_json
+from cardprep.common.images import write_image
 from cardtrain.cli import app
 from cardtrain.cli._common import progress_task, user_errors
 from cardtrain.evaluate import evaluate
-from cardtrain.files import write_image, write_json
 
 
 def _default_out(checkpoint: Path, split: str) -> Path:
@@ -46,6 +47,6 @@ def eval_command(
             )
         folder = out or _default_out(checkpoint, split)
         metrics = {"checkpoint": str(checkpoint), "split": split, **result.scores.as_dict()}
-        write_json(folder / "metrics.json", metrics)
+        atomic_write_json(folder / "metrics.json", metrics)
         write_image(folder / "grid.jpg", result.grid)
         typer.echo(json.dumps(metrics))

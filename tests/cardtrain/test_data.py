@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from cardtrain.data import Jitter, apply_jitter, draw_jitter, list_split, load_split, to_bgr_images, to_model_rgb
+from cardprep.common.errors import UserError
 from cardtrain.errors import CardtrainError
 
 
@@ -72,7 +73,7 @@ class TestReading:
     def test_unreadable_image(self, tmp_path: Path) -> None:
         (tmp_path / "train").mkdir()
         (tmp_path / "train" / "broken.jpg").write_bytes(b"not a jpeg")
-        with pytest.raises(CardtrainError, match="broken.jpg: not a readable image"):
+        with pytest.raises(UserError, match="broken.jpg: not a readable image"):
             load_split(tmp_path, "train", size=8)
 
 
