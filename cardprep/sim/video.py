@@ -14,16 +14,15 @@ Drawing and rendering are apart: :func:`plan_clip` draws every random choice fro
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.common.atomic import atomic_write_bytes, make_output_dir
+from cardprep.common.atomic import make_output_dir
+from cardprep.common.video import VideoWriter
 from cardprep.errors import CardprepError
 from cardprep.sim.camera import CARD_CENTRE_MM, Camera, card_scale
 from cardprep.sim.deck import Suit, draw_card
@@ -97,20 +96,11 @@ def simulate_video(out_path: str | Path, *, frames: int = 48, size: tuple[int, i
         raise CardprepError(f"--fps must be positive, got {fps}")
     clip = plan_clip(frames=frames, size=size, seed=seed, rank=rank)
     make_output_dir(out.parent)
-    with tempfile.TemporaryDirectory() as scratch:
-        # VideoWriter only writes to a path; the finished file is then moved in atomically.
-        tmp = Path(scratch) / "clip.mp4"
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        if not writer.isOpened():
-            raise CardprepError(f"{out}: OpenCV cannot write mp4 ('mp4v') video on this machine")
-        try:
-            for index, frame in enumerate(render_clip(clip)):
-                writer.write(frame)
-                if on_frame:
-                    on_frame(index)
-        finally:
-            writer.release()
-        atomic_write_bytes(out, tmp.read_bytes())
+    with VideoWriter(out, fps) as video:  # 'mp4v', written under a temporary name, then renamed
+        for index, frame in enumerate(render_clip(clip)):
+            video.write(frame)
+            if on_frame:
+                on_frame(index)
     return VideoSummary(out, frames, size, fps, rank, clip.surface)
 
 
