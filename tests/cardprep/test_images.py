@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cardprep.errors import ImageError
+from cardprep.common.errors import ImageError
 from cardprep.common.images import encode_image, read_image, stored_for_exif, with_exif_orientation, write_image
 from cardprep.common.parallel import ordered_map
 
