@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from pathlib import Path
 
 import cv2
@@ -123,3 +125,48 @@ def test_cli_summary_and_error(video, tmp_path):
     result = runner.invoke(app, ["frames", str(tmp_path / "none.mp4"), str(tmp_path / "g")])
     assert result.exit_code == 1
     assert [line for line in result.stderr.splitlines() if line.strip()] == [f"error: {tmp_path / 'none.mp4'}: no such file"]
+
+
+def test_cli_takes_out_as_an_option_too(video, tmp_path):
+    # issue 13, item 17: OUT positional in some commands, --out in others; both work everywhere
+    runner = CliRunner()
+    result = runner.invoke(app, ["frames", str(video), "-o", str(tmp_path / "f"), "--size", "16", "--every", "10"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["clip_000000.jpg", "clip_000010.jpg",
+                                                                   "clip_000020.jpg", "frames.csv"]
+    result = runner.invoke(app, ["frames", str(video), str(tmp_path / "a"), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert "two outputs given" in result.stderr and not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_frames_into_the_current_folder(video, tmp_path, monkeypatch):
+    # issue 13, items 6 and 7: OUT = . left hidden .partial-/.old- folders; outputs were 0700
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    old = os.umask(0o022)
+    try:
+        extract_frames(video, Path("."), size=16, every=10)
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in (tmp_path / "here").iterdir()) == ["clip_000000.jpg", "clip_000010.jpg",
+                                                                      "clip_000020.jpg", "frames.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]
+    assert stat.S_IMODE((tmp_path / "here/frames.csv").stat().st_mode) == 0o644
+
+
+def test_frames_into_a_symlinked_folder_keep_the_link(video, tmp_path):
+    # issue 13, item 8: the link was replaced by a real folder
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path / "disk")
+    extract_frames(video, tmp_path / "out", size=16, every=10)
+    assert (tmp_path / "out").is_symlink()
+    assert len(list((tmp_path / "disk").glob("clip_*.jpg"))) == 3
+
+
+def test_staged_output_folder_follows_the_umask(video, tmp_path):
+    old = os.umask(0o022)
+    try:
+        extract_frames(video, tmp_path / "frames", size=16, every=10)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "frames").stat().st_mode) == 0o755
