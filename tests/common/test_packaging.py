@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -50,3 +51,17 @@ def test_dependencies_are_what_the_product_imports():
     assert at_module_level <= required, "imported on every run, so required"
     assert set(imported) <= required | extras, "an optional import belongs to an extra"
     assert required - set(imported) == NOT_YET_IMPORTED, "a dependency nothing imports"
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(result.stdout.split())
+
+
+def test_the_shared_layer_stands_between_the_packages():
+    # issue 14, item 3: cardtrain imports only cardprep.common, and cardprep.common no torch
+    loaded = _modules_after("import cardtrain.cli, cardtrain.predict, cardtrain.train")
+    assert {m for m in loaded if m.startswith("cardprep.")} <= {m for m in loaded if m.startswith("cardprep.common")}
+    loaded = _modules_after("import cardprep.common.cli, cardprep.common.images, cardprep.common.video")
+    assert "torch" not in loaded and not any(m.startswith("cardtrain") for m in loaded)
