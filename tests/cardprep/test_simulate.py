@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -5,15 +8,16 @@ from typer.testing import CliRunner
 
 from cardprep import geometry
 from cardprep.cli import app
-from cardprep.sim.deck import Suit, draw_card
-from cardprep.spec import ODD_RANKS
-from cardprep.errors import CardprepError
 from cardprep.common.images import read_image
-from cardprep.sim.photos import CARD_CORNERS_MM, SimConfig, deck_plan, simulate_set
+from cardprep.errors import CardprepError
+from cardprep.sim import CARD_CORNERS_MM, CardImage, SimConfig, Suit, deck_plan, draw_card, load_deck, simulate_pair, simulate_set
+from cardprep.spec import ODD_RANKS
 
-from .conftest import make_pair
+from .conftest import SMALL, make_pair
 
 TINY = SimConfig(size=(480, 360))
+DECKS = Path(__file__).resolve().parents[1] / "fixtures" / "decks"
+REAL_DESIGNS = sorted(path.name for path in DECKS.iterdir() if path.is_dir())
 
 
 def ink(image: np.ndarray, blur: float) -> np.ndarray:
@@ -43,8 +47,12 @@ def warp_to_a(pair, a_from_b: np.ndarray) -> np.ndarray:
 
 def heart_card_drawn_in_a(pair) -> np.ndarray:
     """The heart card as it should look after alignment: upright, exactly on A's card."""
+    return card_drawn_in_a(pair, draw_card(pair.rank, Suit.HEARTS, px_per_mm=8))
+
+
+def card_drawn_in_a(pair, card: CardImage) -> np.ndarray:
+    """``card`` upright, exactly on A's card."""
     height, width = pair.photo_a.shape[:2]
-    card = draw_card(pair.rank, Suit.HEARTS, px_per_mm=8)
     photo_from_tex = geometry.quad_homography(CARD_CORNERS_MM, pair.corners_a) @ np.linalg.inv(card.tex_from_mm())
     return cv2.warpPerspective(card.image, photo_from_tex, (width, height))
 
@@ -74,9 +82,63 @@ def test_truth_of_an_upside_down_card_includes_the_half_turn(rank, seed):
     assert np.linalg.norm(pair.corners_b[0] - pair.corners_a[0]) > 0.3 * 600
 
 
-def test_truth_is_exact_on_corners(flipped_seven):
-    np.testing.assert_allclose(geometry.apply_homography(flipped_seven.a_from_b, flipped_seven.corners_b),
-                               flipped_seven.corners_a, atol=1e-6)
+def edge_points(corners: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points 30-70% along edge i (corner i to i + 1), clear of the indices, and the edge's outward normal."""
+    p0, p1 = corners[i], corners[(i + 1) % 4]
+    normal = np.array([p1[1] - p0[1], p0[0] - p1[0]]) / np.linalg.norm(p1 - p0)
+    normal *= np.sign(np.dot(normal, p0 - corners.mean(axis=0)))
+    return p0 + np.linspace(0.3, 0.7, 5)[:, None] * (p1 - p0), normal
+
+
+def edge_offsets(photo: np.ndarray, corners: np.ndarray, reach: float = 6.0) -> np.ndarray:
+    """Where the card's edge is in the pixels: (4 edges, 5 points) signed px from each truth edge, + outward.
+
+    Along the normal through the points of :func:`edge_points`, the paper's
+    brightness (min over channels: the paper is bright in all three, every table is not) is
+    sampled every 1/4 px; the edge is where it crosses halfway between inside and outside.
+    """
+    paper = photo.min(axis=2).astype(np.float32)
+    steps = np.arange(-reach, reach + 1e-9, 0.25)
+    offsets = np.zeros((4, 5))
+    for i in range(4):
+        points, normal = edge_points(corners, i)
+        for j, point in enumerate(points):
+            xy = (point + steps[:, None] * normal).astype(np.float32)
+            profile = cv2.remap(paper, xy[:, :1], xy[:, 1:], cv2.INTER_LINEAR).ravel()
+            level = (profile[steps <= -3].mean() + profile[steps >= 3].mean()) / 2
+            k = np.nonzero((profile[:-1] >= level) & (profile[1:] < level))[0][0]
+            offsets[i, j] = steps[k] + 0.25 * (profile[k] - level) / (profile[k] - profile[k + 1])
+    return offsets
+
+
+def assert_on_the_edges(offsets: np.ndarray) -> None:
+    """The truth's outline lies on the card's edge in the pixels.
+
+    Measured: every edge 0.0 to 0.35 px inside the truth (the drop shadow darkens the table
+    next to the card), opposite edges within 0.15 px of each other. A card drawn half a texel
+    off, or a homography a pixel out, moves one edge out and the opposite one in.
+    """
+    per_edge = offsets.mean(axis=1)
+    assert np.all(per_edge > -0.45) and np.all(per_edge < 0.2), per_edge
+    assert per_edge.max() - per_edge.min() < 0.25, per_edge
+    assert np.abs(offsets).max() < 0.7, offsets
+
+
+@pytest.mark.parametrize("rank,seed,flip", [("3", 1, True), ("7", 7, True), ("8", 2, False), ("K", 3, False)])
+def test_truth_corners_and_homography_match_the_photographed_card(rank, seed, flip):
+    """Checked against the rendered pixels, not against the homographies the truth was computed from."""
+    pair = make_pair(rank, seed, upside_down=flip)
+    assert_on_the_edges(edge_offsets(pair.photo_a, pair.corners_a))
+    b_offsets = edge_offsets(pair.photo_b, pair.corners_b)
+    assert_on_the_edges(b_offsets)
+    # B's edge as seen in B's pixels, carried by a_from_b, lands on A's card edge.
+    carried = np.zeros((4, 5))
+    for i in range(4):
+        points_b, normal_b = edge_points(pair.corners_b, i)
+        seen_in_a = geometry.apply_homography(pair.a_from_b, points_b + b_offsets[i][:, None] * normal_b)
+        points_a, normal_a = edge_points(pair.corners_a, i)
+        carried[i] = (seen_in_a - points_a) @ normal_a
+    assert_on_the_edges(carried)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -146,3 +208,53 @@ def test_cli_refuses_bad_input_without_traceback(tmp_path):
     result = runner.invoke(app, ["simulate", str(tmp_path / "mine"), "--pairs", "1", "--size", "480x360"])
     assert result.exit_code == 1 and "not a simulator output" in result.output
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_there_are_at_least_three_real_deck_designs_to_photograph():
+    assert len(REAL_DESIGNS) >= 3
+    for design in REAL_DESIGNS:
+        assert (DECKS / design / "README.md").is_file() and any((DECKS / design / "upstream").iterdir())
+
+
+@pytest.mark.parametrize("design", REAL_DESIGNS)
+def test_a_loaded_deck_is_photographed_where_the_truth_says(design):
+    deck = load_deck(DECKS / design)
+    pair = simulate_pair("7", np.random.default_rng(5), SMALL, upside_down=True, deck=deck)
+    club, heart = (deck.card("7", suit, px_per_mm=8) for suit in Suit)
+    assert correlation_inside_a(pair, pair.photo_a, card_drawn_in_a(pair, club), blur=1) > 0.9
+    expected = card_drawn_in_a(pair, heart)
+    right = correlation_inside_a(pair, warp_to_a(pair, pair.a_from_b), expected, blur=1)
+    wrong = correlation_inside_a(pair, warp_to_a(pair, pair.a_from_b @ geometry.half_turn(pair.corners_b)), expected, blur=1)
+    assert right > 0.9 and right > wrong + 0.03
+
+
+def test_cli_photographs_a_deck_folder(tmp_path):
+    result = CliRunner().invoke(app, ["simulate", str(tmp_path / "raw"), "--pairs", "2", "--size", "480x360",
+                                      "--workers", "1", "--deck", str(DECKS / REAL_DESIGNS[0])])
+    assert result.exit_code == 0, result.output
+    assert f"2 pairs of the {REAL_DESIGNS[0]} deck" in result.output
+    assert len((tmp_path / "raw" / "truth.csv").read_text().splitlines()) == 3
+
+
+def test_cli_names_the_cards_a_deck_folder_lacks(tmp_path):
+    folder = tmp_path / "deck"
+    folder.mkdir()
+    for name in ("A-clubs.png", "2-hearts.png", "7-clubs.png"):
+        shutil.copyfile(DECKS / REAL_DESIGNS[0] / name, folder / name)
+    result = CliRunner().invoke(app, ["simulate", str(tmp_path / "raw"), "--pairs", "2", "--deck", str(folder)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no face for A-hearts, 2-clubs" in result.output
+    assert not (tmp_path / "raw").exists()  # refused before anything was written
+
+
+def test_cli_draws_the_built_in_deck_in_the_design_asked(tmp_path):
+    runner = CliRunner()
+    for design in ("classic", "full-art"):
+        result = runner.invoke(app, ["simulate", str(tmp_path / design), "--pairs", "1", "--size", "480x360",
+                                     "--workers", "1", "--design", design, "--seed", "3"])
+        assert result.exit_code == 0 and f"of the {design} deck" in result.output, result.output
+    # Same seed, same camera and table: only the card differs.
+    assert (tmp_path / "classic" / "truth.csv").read_text() == (tmp_path / "full-art" / "truth.csv").read_text()
+    assert (tmp_path / "classic" / "A" / "00-A.jpg").read_bytes() != (tmp_path / "full-art" / "A" / "00-A.jpg").read_bytes()
+    result = runner.invoke(app, ["simulate", str(tmp_path / "both"), "--design", "modern", "--deck", str(DECKS / REAL_DESIGNS[0])])
+    assert result.exit_code == 1 and "not both" in result.output
