@@ -9,7 +9,7 @@ A, 3, 5, 7 and 9 do not, which is exactly when a card laid the wrong way round m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -18,10 +18,16 @@ from cardprep import geometry
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 PX_PER_MM = 5.0
-_PIP_ZONE_MM = (10.5, 10.5, CARD_WIDTH_MM - 10.5, CARD_HEIGHT_MM - 10.5)  # clear of the indices
+_INSET_MM = 2.0  # ink this close to the edge is the card's border, frame or the table
+_CORNER_MM = (12.0, 10.0)  # pips' centres keep this far from the long and short edges (indices)
+_WHITE_WINDOW_MM = 18.0  # the paper's white is the brightest in a window this wide
 _INK = 0.4  # of the paper's white: darker or more coloured than this is ink
-_MIN_PIP_MM2 = 12.0
-_FACE_WIDTH_MM = 32.0  # one ink shape this wide is a face panel, not a pip (an ace's is 26)
+_MIN_PIP_MM2 = 6.0
+_MIN_FILL = 0.3  # of its bounding box: pips fill 0.38 (diamond) to 0.65 (heart), wreaths 0.2
+_ORNAMENT = 0.35  # of the largest pip's area: smaller shapes are ornaments (an ace's wreath)
+_FACE_MM = 34.0  # one ink shape this wide or tall is a face panel, not a pip (an ace's is 26)
+_FACE_INK = 0.2  # pale figures: ink this faint counts when looking for a face panel
+_FACE_GAP_MM = 1.4  # gaps narrower than this within a figure are closed to find it whole
 _RED = 0.25  # (R - max(G, B)) / paper white: above this a pip is red
 _DARK = 0.12  # below this it is black
 
@@ -30,7 +36,8 @@ _DARK = 0.12  # below this it is black
 class Pip:
     x: float  # centre, card mm
     y: float
-    upright: bool  # the symbol's point or stem is at the bottom
+    upright: bool  # the symbol's point or stem is at the bottom (from its rows' skew)
+    box: tuple[int, int, int, int]  # left, top, width, height in the card image's pixels
 
 
 @dataclass(frozen=True)
@@ -65,45 +72,87 @@ def rectify(photo: np.ndarray, card_from: np.ndarray) -> np.ndarray:
     return cv2.warpPerspective(photo, card_from, size, flags=cv2.INTER_LINEAR)
 
 
+def ink_map(card: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink in [0, 1] (0 paper, 1 no light in the darkest channel) and the paper's white, per pixel.
+
+    The white is the brightest darkest-channel value in a window wider than a pip, smoothed: a
+    light gradient across the card then dims ink and paper alike instead of pushing paper over
+    the ink threshold on the dark side. The darkest channel makes red, green and blue ink alike.
+    """
+    darkest = card.min(axis=2).astype(np.float32)
+    small = cv2.resize(darkest, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    k = max(3, round(_WHITE_WINDOW_MM * _px_per_mm(card) / 4))
+    white = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
+    white = np.maximum(cv2.resize(white, darkest.shape[::-1], interpolation=cv2.INTER_LINEAR), 1.0)
+    return np.clip(1.0 - darkest / white, 0.0, 1.0), white
+
+
 def read_face(card: np.ndarray) -> CardFace:
-    """Pips (or a face panel) and their colour on a rectified card image (BGR)."""
-    x0, y0, x1, y1 = (round(v * PX_PER_MM) for v in _PIP_ZONE_MM)
-    zone = card[y0:y1, x0:x1].astype(np.float32)
-    darkest = zone.min(axis=2)
-    white = max(float(np.percentile(darkest, 90)), 1.0)
-    ink = (darkest < (1 - _INK) * white).astype(np.uint8)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    min_area = _MIN_PIP_MM2 * PX_PER_MM**2
-    pips, face, inked = [], False, np.zeros(ink.shape, bool)
+    """Pips (or a face panel) and their colour on a rectified card image (BGR, any scale).
+
+    Shapes touching the card's border band are its frame or the table; shapes centred in the
+    index corners are indices; shapes much smaller than the largest are ornaments.
+    """
+    ink, white = ink_map(card)
+    scale = _px_per_mm(card)
+    mask = (ink > _INK).astype(np.uint8)
+    inset = max(1, round(_INSET_MM * scale))
+    mask[:inset], mask[-inset:], mask[:, :inset], mask[:, -inset:] = 0, 0, 0, 0
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape
+    face, candidates = _has_face_panel(ink > _FACE_INK, inset, scale), []
     for label in range(1, count):
-        left, top, width, height, area = stats[label]
-        if area < min_area:
-            continue
-        if width > _FACE_WIDTH_MM * PX_PER_MM:
-            face = True
-            continue
-        shape = labels[top:top + height, left:left + width] == label
-        rows = np.nonzero(shape)[0].astype(np.float64)
-        # Both suits are wide at the top (lobes) and taper to a point or stem at the bottom:
-        # upright, the rows' distribution has its long tail downward (positive skew).
-        upright = np.mean((rows - rows.mean()) ** 3) > 0
-        cx, cy = centroids[label]
-        pips.append(Pip((cx + x0 + 0.5) / PX_PER_MM, (cy + y0 + 0.5) / PX_PER_MM, bool(upright)))
-        inked |= labels == label
-    if face:
-        pips = []  # shapes inside a face panel are the figure's, and their colours tell nothing
-    redness = float("nan")
-    if pips:
-        blue, green, red = (zone[..., i][inked] for i in range(3))
-        redness = float(np.median(red - np.maximum(green, blue)) / white)
-    return CardFace(tuple(sorted(pips, key=lambda p: (round(p.y), p.x))), face, redness)
+        left, top, w, h, area = stats[label]
+        if min(left, top) > inset and left + w < width - inset and top + h < height - inset:
+            cx, cy = (centroids[label] + 0.5) / scale
+            margin_x, margin_y = _CORNER_MM
+            if (area >= _MIN_PIP_MM2 * scale**2 and area >= _MIN_FILL * w * h and margin_x < cx < CARD_WIDTH_MM - margin_x
+                    and margin_y < cy < CARD_HEIGHT_MM - margin_y):
+                candidates.append(label)
+    if face or not candidates:
+        # shapes inside a face panel are the figure's, and their colours tell nothing
+        return CardFace((), face, float("nan"))
+    largest = max(stats[label][4] for label in candidates)
+    labels_kept = [label for label in candidates if stats[label][4] >= _ORNAMENT * largest]
+    pips = [_pip(labels, label, stats[label], centroids[label], scale) for label in labels_kept]
+    inked = np.isin(labels, labels_kept)
+    blue, green, red = (card[..., i][inked].astype(np.float32) for i in range(3))
+    redness = float(np.median((red - np.maximum(green, blue)) / white[inked]))
+    return CardFace(tuple(sorted(pips, key=lambda p: (round(p.y), p.x))), False, redness)
+
+
+def _has_face_panel(faint: np.ndarray, inset: int, scale: float) -> bool:
+    """Whether one shape of faint ink, gaps under ``_FACE_GAP_MM`` closed, is wider or taller than a pip.
+
+    Faint ink and closed gaps keep a pale figure whole when its thin frame fades in a photo.
+    """
+    mask = np.zeros(faint.shape, np.uint8)
+    mask[inset:-inset, inset:-inset] = faint[inset:-inset, inset:-inset]
+    k = max(1, round(_FACE_GAP_MM * scale)) | 1
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    return bool(len(stats) > 1 and stats[1:, 2:4].max() > (_FACE_MM + _FACE_GAP_MM) * scale)
+
+
+def _pip(labels: np.ndarray, label: int, stat: np.ndarray, centroid: np.ndarray, scale: float) -> Pip:
+    left, top, width, height, _ = (int(v) for v in stat)
+    rows = np.nonzero(labels[top:top + height, left:left + width] == label)[0].astype(np.float64)
+    # Both built-in suits are wide at the top (lobes) and taper to a point or stem at the bottom:
+    # upright, the rows' distribution has its long tail downward (positive skew).
+    upright = np.mean((rows - rows.mean()) ** 3) > 0
+    cx, cy = (centroid + 0.5) / scale
+    return Pip(float(cx), float(cy), bool(upright), (left, top, width, height))
+
+
+def _px_per_mm(card: np.ndarray) -> float:
+    return card.shape[1] / CARD_WIDTH_MM
 
 
 def half_turn_fits_better(a: CardFace, b: CardFace) -> bool:
     """Whether B's pips match A's better after turning B by 180 degrees in its own plane."""
     if not a.pips or not b.pips:
         return False
-    turned = tuple(Pip(CARD_WIDTH_MM - p.x, CARD_HEIGHT_MM - p.y, not p.upright) for p in b.pips)
+    turned = tuple(replace(p, x=CARD_WIDTH_MM - p.x, y=CARD_HEIGHT_MM - p.y, upright=not p.upright) for p in b.pips)
     return _mismatch(a.pips, turned) < _mismatch(a.pips, b.pips) - 1.0
 
 

@@ -1,0 +1,205 @@
+"""Which way B's card lies relative to A's, from evidence every standard deck carries.
+
+Input: A and B rectified into the same upright card frame (B mapped through the outline
+homography), so B's card matches A's either as it lies or after a half turn in its plane.
+The two cards are compared with each other, not with a model of one deck's pips:
+
+- layout: where the pips are. A 7's extra pip sits in one half; suit and design do not matter.
+- direction: each pip against its own card's corner-index suit symbol. The index at the
+  top-left, and the bottom-right one read turned, stand upright whichever way the card lies,
+  so a pip matches that symbol either upright or turned. A half turn of B reverses every
+  direction of B's pips, so the hypothesis whose B directions agree with A's wins.
+
+A card that looks the same turned (even ranks with point-symmetric pips, a diamond's pips,
+double-headed face art) gives no evidence and needs none: ``matters`` is False and B is kept as
+it lies. When it matters and the evidence is weak, B is kept with a low confidence, for the
+pipeline to flag: never a silent guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from cardprep.cards import CardFace, ink_map, read_face
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
+
+CONFIDENT = 0.8  # below this confidence a decision that matters is "orientation uncertain"
+_INDEX_MM = (15.0, 40.0)  # the corner searched for the index's suit symbol: width, height
+_INK = 0.4  # as in cards: darker than this share of the paper's white is ink
+_MIN_SYMBOL_PX = 5  # index shapes smaller than this across are specks
+_ASPECT = 0.25  # log of the widest aspect ratio between a pip and a symbol it may be
+_MATCH_MM = 6.0  # pips farther apart than this are not the same pip
+_UNMATCHED_MM = 8.0  # layout cost of a pip with no partner
+_LAYOUT_SLACK_MM = 3.0  # designs place pips a little off point symmetry: no cost within this
+_DIRECTION_FLOOR = 0.12  # correlation difference: a card whose pips differ less than this turned has none
+_DIRECTION_CAP = 1.5  # one pip, however clear, counts at most this many typical pips
+_LAYOUT_WEIGHT = 0.15  # direction agreement per mm of layout cost
+_EVIDENCE_SCALE = 0.6  # evidence giving confidence 1 - 1/e
+_SYMMETRIC = 0.35  # self-evidence (a card against itself turned) below this: turning changes nothing
+_FACE_SYMMETRIC = 0.9  # face art whose ink correlates this well with its half turn
+
+
+@dataclass(frozen=True)
+class OrientationDecision:
+    """Whether to turn B by a half turn to match A, and how sure that is.
+
+    ``matters`` is False when the card looks the same turned: then ``turn`` is False and the
+    output is the same either way. ``confidence`` is in [0, 1]; a decision that matters with a
+    confidence below ``CONFIDENT`` keeps B as it lies and should be flagged.
+    """
+
+    turn: bool
+    confidence: float
+    evidence: str
+    matters: bool
+
+    @property
+    def uncertain(self) -> bool:
+        return self.matters and self.confidence < CONFIDENT
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One card's pip centres (mm), their directions (> 0 upright against the index) and faces."""
+
+    face: CardFace
+    xy: np.ndarray  # (N, 2)
+    direction: np.ndarray  # (N,)
+    symmetry: float  # face cards: ink correlation with the half turn; nan otherwise
+
+
+def decide_orientation(card_a: np.ndarray, card_b: np.ndarray) -> OrientationDecision:
+    """Decide whether B (BGR, in A's rectified card frame) lies turned relative to A."""
+    a, b = _read(card_a), _read(card_b)
+    if a.face.face or b.face.face:
+        return _face_decision(a, b)
+    if not len(a.xy) or not len(b.xy):
+        return OrientationDecision(False, 0.0, "no pips found on A or B", True)
+    asymmetry = max(_evidence(a, a), _evidence(b, b))
+    evidence = -_evidence(a, b)  # > 0: B fits A better turned
+    if asymmetry < _SYMMETRIC:
+        return OrientationDecision(False, 1.0, f"looks the same turned (asymmetry {asymmetry:.2f})", False)
+    confidence = float(1.0 - np.exp(-abs(evidence) / _EVIDENCE_SCALE))
+    turn = evidence > 0 and confidence >= CONFIDENT
+    return OrientationDecision(turn, confidence, f"evidence {evidence:+.2f}, asymmetry {asymmetry:.2f}", True)
+
+
+def _read(card: np.ndarray) -> _Reading:
+    face = read_face(card)
+    if face.face:
+        return _Reading(face, np.zeros((0, 2)), np.zeros(0), _half_turn_correlation(card))
+    ink, _ = ink_map(card)
+    # box centres, not centroids: a pip's box centre stays put when the pip is turned
+    scale = card.shape[1] / CARD_WIDTH_MM
+    xy = np.array([((x + w / 2) / scale, (y + h / 2) / scale) for x, y, w, h in (p.box for p in face.pips)])
+    xy = xy.reshape(-1, 2)
+    return _Reading(face, xy, _normalised(_directions(ink, face)), float("nan"))
+
+
+def _normalised(directions: np.ndarray) -> np.ndarray:
+    """Directions in units of the card's typical one, capped: how strongly a pip tells upright
+    from turned depends on the suit (a heart's point far more than a club's stem), but the
+    pips of one card all tell it about equally well, so agreement, not size, is the evidence.
+    Below the floor a card's pips tell nothing (a diamond is the same turned) and stay small.
+    """
+    typical = max(float(np.median(np.abs(directions))), _DIRECTION_FLOOR) if len(directions) else 1.0
+    return np.clip(directions / typical, -_DIRECTION_CAP, _DIRECTION_CAP)
+
+
+def _evidence(a: _Reading, b: _Reading) -> float:
+    """How much better B fits A as it lies than turned: direction agreement plus layout (mm)."""
+    turned_xy = np.array([CARD_WIDTH_MM, CARD_HEIGHT_MM]) - b.xy
+    as_lies = _fit(a.xy, a.direction, b.xy, b.direction)
+    turned = _fit(a.xy, a.direction, turned_xy, -b.direction)
+    return as_lies - turned
+
+
+def _fit(xy_a: np.ndarray, dir_a: np.ndarray, xy_b: np.ndarray, dir_b: np.ndarray) -> float:
+    """Direction agreement of paired pips minus the layout cost of the pairing."""
+    distance = np.linalg.norm(xy_a[:, None] - xy_b[None], axis=2)
+    rows, cols = linear_sum_assignment(np.minimum(distance, _UNMATCHED_MM))
+    paired = distance[rows, cols] < _MATCH_MM
+    unpaired = len(xy_a) + len(xy_b) - 2 * paired.sum()
+    layout = np.maximum(distance[rows, cols][paired] - _LAYOUT_SLACK_MM, 0.0).sum() + _UNMATCHED_MM * unpaired
+    agreement = float(np.sum(dir_a[rows[paired]] * dir_b[cols[paired]]))
+    return agreement - _LAYOUT_WEIGHT * layout
+
+
+def _directions(ink: np.ndarray, face: CardFace) -> np.ndarray:
+    """Per pip: how much better it matches its card's index suit symbols upright than turned.
+
+    The index shapes are the ink blobs of the two corners, the bottom-right one read turned so
+    both stand upright. Each pip is scaled to every blob of about its aspect and correlated
+    upright and turned; per corner the blob that matches best either way is the suit symbol.
+    """
+    symbols = [_corner_blobs(corner) for corner in _index_corners(ink, face)]
+    directions = []
+    for pip in face.pips:
+        left, top, width, height = pip.box
+        template = ink[top:top + height, left:left + width]
+        total = 0.0
+        for blobs in symbols:
+            scores = [_up_and_turned(template, blob) for blob in blobs
+                      if abs(np.log(blob.shape[1] / blob.shape[0] * height / width)) < _ASPECT]
+            if scores:
+                up, turned = max(scores, key=max)
+                total += up - turned
+        directions.append(total)
+    return np.array(directions)
+
+
+def _index_corners(ink: np.ndarray, face: CardFace) -> list[np.ndarray]:
+    """The top-left corner and the bottom-right one turned, with the pips blanked out."""
+    scale = ink.shape[1] / CARD_WIDTH_MM
+    blank = ink.copy()
+    for pip in face.pips:
+        left, top, width, height = pip.box
+        blank[top:top + height, left:left + width] = 0.0
+    w, h = round(_INDEX_MM[0] * scale), round(_INDEX_MM[1] * scale)
+    return [blank[:h, :w], blank[-h:, -w:][::-1, ::-1]]
+
+
+def _corner_blobs(corner: np.ndarray) -> list[np.ndarray]:
+    """The ink shapes of one corner, each cropped to its box (the rank's glyphs, the suit's symbol)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((corner > _INK).astype(np.uint8), connectivity=8)
+    blobs = []
+    rows, cols = corner.shape
+    for left, top, width, height, _ in stats[1:]:
+        whole = left > 0 and top > 0 and left + width < cols and top + height < rows
+        if whole and min(width, height) >= _MIN_SYMBOL_PX:
+            blobs.append(corner[top:top + height, left:left + width])
+    return blobs
+
+
+def _up_and_turned(template: np.ndarray, blob: np.ndarray) -> tuple[float, float]:
+    small = cv2.resize(template, blob.shape[::-1], interpolation=cv2.INTER_AREA)
+    return _correlation(small, blob), _correlation(small[::-1, ::-1], blob)
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / norm) if norm > 1e-9 else 0.0
+
+
+def _half_turn_correlation(card: np.ndarray) -> float:
+    """Correlation of the card's blurred ink with its own half turn, inside the border band."""
+    ink, _ = ink_map(card)
+    scale = ink.shape[1] / CARD_WIDTH_MM
+    inset = round(3.0 * scale)
+    inner = cv2.GaussianBlur(ink[inset:-inset, inset:-inset], (0, 0), 0.5 * scale)
+    return float(cv2.matchTemplate(inner, inner[::-1, ::-1].copy(), cv2.TM_CCOEFF_NORMED)[0, 0])
+
+
+def _face_decision(a: _Reading, b: _Reading) -> OrientationDecision:
+    """Face cards: their double-headed art usually looks the same turned; if not, say so."""
+    if not (a.face.face and b.face.face):
+        return OrientationDecision(False, 0.0, "one card reads as a face card, the other not", True)
+    symmetry = min(a.symmetry, b.symmetry)
+    if symmetry >= _FACE_SYMMETRIC:
+        return OrientationDecision(False, 1.0, f"face art looks the same turned ({symmetry:.2f})", False)
+    return OrientationDecision(False, 0.0, f"face art differs turned ({symmetry:.2f}) and gives no direction", True)
