@@ -23,6 +23,14 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+DesignOption = Annotated[Design, typer.Option(
+    help="Design of the built-in deck (pip shapes, index, borders, face panels).")]
+DeckOption = Annotated[Optional[Path], typer.Option(
+    help="Photograph this deck instead: a folder of card faces, one image per card named by rank and suit "
+         "(7-clubs.png, 10H.svg, K-hearts.jpg; case-insensitive), PNG/JPEG/WebP, or SVG with resvg-py installed.",
+    file_okay=False)]
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Argument(help="Folder to write A/, B/ and truth.csv into (new, empty, or an earlier simulator output).")],
@@ -32,11 +40,8 @@ def simulate(
     upside_down: Annotated[float, typer.Option(help="Fraction of odd cards (A, 3, 5, 7, 9) laid upside down in B.")] = 0.4,
     shake: Annotated[float, typer.Option(help="Fraction of pairs where the camera moved between the shots too.")] = 0.25,
     exif: Annotated[float, typer.Option(help="Fraction of photos stored sideways with an EXIF orientation tag, as phones do.")] = 0.0,
-    design: Annotated[Design, typer.Option(help="Design of the built-in deck (pip shapes, index, borders, face panels).")] = Design.CLASSIC,
-    deck: Annotated[Optional[Path], typer.Option(
-        help="Photograph this deck instead: a folder of card faces, one image per card named by rank and suit "
-             "(7-clubs.png, 10H.svg, K-hearts.jpg; case-insensitive), PNG/JPEG/WebP, or SVG with resvg-py installed.",
-        file_okay=False)] = None,
+    design: DesignOption = Design.CLASSIC,
+    deck: DeckOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).")] = 0,
 ) -> None:
     """Render card photo pairs, the club card in A and the heart card laid by hand on the same spot in B.
@@ -47,7 +52,7 @@ def simulate(
     start = time.perf_counter()
     with user_errors():
         config = SimConfig(size=parse_size(size), upside_down=upside_down, shake=shake, exif=exif)
-        cards = _deck(design, deck)
+        cards = deck_from_options(design, deck)
         with progress_bar() as bar:
             task = bar.add_task("rendering", total=pairs)
             summary = simulate_set(out, pairs=pairs, seed=seed, config=config, deck=cards, workers=workers or None,
@@ -57,7 +62,8 @@ def simulate(
                f"in {time.perf_counter() - start:.1f} s -> {summary.out}")
 
 
-def _deck(design: Design, folder: Path | None) -> Deck:
+def deck_from_options(design: Design, folder: Path | None) -> Deck:
+    """The deck --design and --deck ask for (the two options of simulate and video)."""
     if folder is None:
         return BuiltInDeck(design)
     if design is not Design.CLASSIC:

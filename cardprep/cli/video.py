@@ -10,8 +10,8 @@ import typer
 
 from cardprep.cli import app
 from cardprep.cli._common import progress_bar, user_errors
-from cardprep.cli.simulate import parse_size
-from cardprep.sim.video import simulate_video
+from cardprep.cli.simulate import DeckOption, DesignOption, deck_from_options, parse_size
+from cardprep.sim import Design, simulate_video
 
 
 @app.command()
@@ -22,6 +22,8 @@ def video(
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT; the card moves inside the centred square.")] = "384x384",
     rank: Annotated[str, typer.Option(help="The club card shown: A, 2, ..., 10, J, Q, K.")] = "7",
     fps: Annotated[float, typer.Option(help="Frame rate of the clip.")] = 12.0,
+    design: DesignOption = Design.CLASSIC,
+    deck: DeckOption = None,
 ) -> None:
     """Render a clip of a club card sliding, and slightly turning, across a table (mp4, 'mp4v').
 
@@ -30,10 +32,11 @@ def video(
     """
     start = time.perf_counter()
     with user_errors():
+        cards = deck_from_options(design, deck)
         with progress_bar() as bar:
             task = bar.add_task("rendering", total=frames)
             summary = simulate_video(out, frames=frames, size=parse_size(size), seed=seed, rank=rank, fps=fps,
-                                     on_frame=lambda _: bar.advance(task))
+                                     deck=cards, on_frame=lambda _: bar.advance(task))
     width, height = summary.size
-    typer.echo(f"{summary.frames} frames ({summary.rank} of clubs on {summary.surface.value}, {width}x{height}, "
-               f"{summary.fps:g} fps) in {time.perf_counter() - start:.1f} s -> {summary.out}")
+    typer.echo(f"{summary.frames} frames ({summary.rank} of clubs of the {summary.deck} deck on {summary.surface.value}, "
+               f"{width}x{height}, {summary.fps:g} fps) in {time.perf_counter() - start:.1f} s -> {summary.out}")

@@ -25,7 +25,7 @@ from cardprep.common.atomic import make_output_dir
 from cardprep.common.video import VideoWriter
 from cardprep.errors import CardprepError
 from cardprep.sim.camera import CARD_CENTRE_MM, Camera, card_scale
-from cardprep.sim.deck import Suit, draw_card
+from cardprep.sim.deck import BuiltInDeck, Deck, Suit
 from cardprep.sim.render import TableSurface, render_photo
 from cardprep.sim.surfaces import SurfaceKind
 from cardprep.spec import CARD_HEIGHT_MM, RANKS
@@ -51,6 +51,7 @@ class Clip:
 @dataclass(frozen=True)
 class VideoSummary:
     out: Path
+    deck: str
     frames: int
     size: tuple[int, int]
     fps: float
@@ -71,21 +72,21 @@ def plan_clip(*, frames: int, size: tuple[int, int], seed: int, rank: str = "7")
     return Clip(size, rank, surface, photo_from_table, poses, surface_seed, look_seed)
 
 
-def render_clip(clip: Clip) -> Iterator[np.ndarray]:
-    """The clip's frames, (H, W, 3) uint8 BGR, one at a time."""
+def render_clip(clip: Clip, deck: Deck = BuiltInDeck()) -> Iterator[np.ndarray]:
+    """The clip's frames with the card of ``deck``, (H, W, 3) uint8 BGR, one at a time."""
     surface = TableSurface.for_views(clip.surface, (clip.photo_from_table,), clip.size,
                                       np.random.default_rng(clip.surface_seed))
     # One texture for the whole clip, sharp enough for the pose where the card looks largest.
-    card = draw_card(clip.rank, Suit.CLUBS, px_per_mm=max(card_scale(h) for h in clip.photo_from_card))
+    card = deck.card(clip.rank, Suit.CLUBS, px_per_mm=max(card_scale(h) for h in clip.photo_from_card))
     for photo_from_card in clip.photo_from_card:
         look = np.random.default_rng(clip.look_seed)  # re-seeded: steady light and sensor, no flicker
         yield render_photo(surface, clip.photo_from_table, [(card, photo_from_card)], clip.size, look)
 
 
 def simulate_video(out_path: str | Path, *, frames: int = 48, size: tuple[int, int] = (384, 384), seed: int = 0,
-                   rank: str = "7", fps: float = 12.0,
+                   rank: str = "7", fps: float = 12.0, deck: Deck = BuiltInDeck(),
                    on_frame: Callable[[int], None] | None = None) -> VideoSummary:
-    """Write a clip of the ``rank`` of clubs sliding across a table to ``out_path`` (.mp4, 'mp4v').
+    """Write a clip of the ``rank`` of clubs of ``deck`` sliding across a table to ``out_path`` (.mp4, 'mp4v').
 
     ``on_frame(index)`` is told each frame written. The file appears whole or not at all.
     """
@@ -95,13 +96,16 @@ def simulate_video(out_path: str | Path, *, frames: int = 48, size: tuple[int, i
     if fps <= 0:
         raise CardprepError(f"--fps must be positive, got {fps}")
     clip = plan_clip(frames=frames, size=size, seed=seed, rank=rank)
+    missing = deck.missing([(rank, Suit.CLUBS)])
+    if missing:
+        raise CardprepError(f"deck {deck.name}: no face for {missing[0]}")
     make_output_dir(out.parent)
     with VideoWriter(out, fps) as video:  # 'mp4v', written under a temporary name, then renamed
         for index, frame in enumerate(render_clip(clip)):
             video.write(frame)
             if on_frame:
                 on_frame(index)
-    return VideoSummary(out, frames, size, fps, rank, clip.surface)
+    return VideoSummary(out, deck.name, frames, size, fps, rank, clip.surface)
 
 
 def _check(frames: int, size: tuple[int, int], rank: str) -> None:
