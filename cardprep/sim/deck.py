@@ -86,7 +86,7 @@ class Design(str, Enum):
     CLASSIC = "classic"
     MODERN = "modern"
     FRAMED = "framed"
-    DARK_FACES = "dark-faces"
+    DARK_FACES = "dark-faces"  # and a dark band along the edge
     FULL_ART = "full-art"
 
 
@@ -97,7 +97,7 @@ STYLES: dict[Design, Style] = {
     Design.FRAMED: Style(pips=PipShape.SLENDER, index_font=cv2.FONT_HERSHEY_TRIPLEX, index_scale=0.8,
                          border=Border(1.0, 0.4, (140, 70, 30)), panel_fill=(120, 200, 235)),
     Design.DARK_FACES: Style(index_font=cv2.FONT_HERSHEY_COMPLEX, side_pips_one_way=True,
-                             border=Border(0.9, 0.7, (40, 40, 40)), panel_fill=(60, 35, 30)),
+                             border=Border(0.7, 1.4, (70, 40, 30)), panel_fill=(60, 35, 30)),
     Design.FULL_ART: Style(pips=PipShape.ROUND, index_scale=0.9, face_panel_mm=(2.5, 2.5, 60.5, 85.5),
                            panel_fill=(70, 150, 220)),
 }
