@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.align import AlignConfig, AlignSummary, align_folder
+from cardprep.align import AlignConfig, AlignSummary, Status, align_folder
 from cardprep.common.images import read_image
 from cardprep.common.parallel import ordered_map
 from cardprep.sim.photos import SimConfig, simulate_set
@@ -117,7 +117,7 @@ def read_truth(raw: Path) -> list[Truth]:
 def run_align(raw: Path, work: Path, workers: int, repeats: int) -> tuple[MethodRun, list[AlignSummary]]:
     """``align_folder`` on RAW ``repeats`` times; the estimates come from the first run."""
     summaries = [align_folder(raw, work / f"aligned-{run}", AlignConfig(), workers=workers) for run in range(repeats)]
-    estimates = tuple(Estimate(r.pair, None if r.status == "failed" else r.homography, r.seconds,
+    estimates = tuple(Estimate(r.pair, None if r.status is Status.FAILED else r.homography, r.seconds,
                                r.orientation, r.reason) for r in summaries[0].results)
     return MethodRun("cardprep align", estimates, tuple(s.seconds for s in summaries)), summaries
 
@@ -250,10 +250,10 @@ def align_notes(run: MethodRun, summary: AlignSummary, truths: list[Truth]) -> l
     notes = []
     for result in summary.results:
         t = truth[result.pair]
-        wrong_turn = result.status != "failed" and result.orientation != t.orientation
-        if result.status == "ok" and not wrong_turn:
+        wrong_turn = result.status is not Status.FAILED and result.orientation != t.orientation
+        if result.status is Status.OK and not wrong_turn:
             continue
-        what = result.status + (f", orientation {result.orientation} (truth {t.orientation})" if wrong_turn else "")
+        what = result.status.value + (f", orientation {result.orientation} (truth {t.orientation})" if wrong_turn else "")
         notes.append(f"    align {result.pair} (rank {t.rank}, {t.surface}, camera moved: {t.camera_moved}): "
                      f"{what}: {result.reason or '-'}")
     done = [(geometry.corner_errors(e.homography, truth[e.pair].corners_b, truth[e.pair].corners_a).max(), e.pair)

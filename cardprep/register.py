@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
+from cardprep.errors import CardprepError
 from cardprep.detect import paper_channel
 
 _WORKING_SIDE = 1024  # card long side (px) at ECC's finest level, at most
@@ -30,7 +31,7 @@ _ITERATIONS = 40
 _EPSILON = 1e-5
 
 
-class EccFailed(Exception):
+class EccFailed(CardprepError):
     """ECC did not converge, or converged somewhere the outlines say is wrong."""
 
 

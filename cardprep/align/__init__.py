@@ -1,5 +1,13 @@
-"""``cardprep align``: register every club/heart pair, check it, write the pair and a QA report."""
+"""``cardprep align``: register every club/heart pair, check it, write the pair and a QA report.
 
-from cardprep.align.pipeline import AlignConfig, AlignResult, AlignSummary, Frame, OnFlip, align_folder, align_pair
+One way down: ``config`` and ``result`` (what a run is asked and what it makes), ``pipeline``
+(one pair, in memory), ``report`` (csv and html), ``folder`` (files, workers, staging).
+"""
 
-__all__ = ["AlignConfig", "AlignResult", "AlignSummary", "Frame", "OnFlip", "align_folder", "align_pair"]
+from cardprep.align.config import AlignConfig, Frame, OnFlip
+from cardprep.align.folder import align_folder
+from cardprep.align.pipeline import align_pair
+from cardprep.align.result import AlignedImages, AlignResult, AlignSummary, Status
+
+__all__ = ["AlignConfig", "AlignResult", "AlignSummary", "AlignedImages", "Frame", "OnFlip", "Status",
+           "align_folder", "align_pair"]

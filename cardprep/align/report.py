@@ -9,50 +9,32 @@ from __future__ import annotations
 import csv
 import html
 import io
-import math
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
-from cardprep.align.pipeline import AlignResult
+from cardprep.align.result import COLUMNS, AlignResult, Status
 from cardprep.common.atomic import atomic_write_text
-from cardprep.geometry import format_floats
 
-COLUMNS = ("pair", "status", "reason", "homography", "orientation", "score", "rank", "rank_b", "residual_px",
-           "seconds", "a_file", "b_file")
-_ORDER = {"failed": 0, "flagged": 1, "ok": 2}
+REPORT = "report.csv"
+_ORDER = {Status.FAILED: 0, Status.FLAGGED: 1, Status.OK: 2}
 
 
-def report_rows(results: list[AlignResult]) -> list[dict[str, str]]:
-    return [{
-        "pair": r.pair,
-        "status": r.status,
-        "reason": r.reason,
-        "homography": "" if r.homography is None else format_floats(r.homography),
-        "orientation": str(r.orientation),
-        "score": _number(r.score, 4),
-        "rank": r.rank,
-        "rank_b": r.rank_b,
-        "residual_px": _number(r.residual_px, 3),
-        "seconds": _number(r.seconds, 2),
-        "a_file": r.a_file,
-        "b_file": r.b_file,
-    } for r in results]
-
-
-def write_report(out: Path, results: list[AlignResult]) -> None:
-    rows = report_rows(results)
+def write_report(out: Path, results: Sequence[AlignResult]) -> None:
+    """OUT/report.csv and OUT/report.html, each written atomically."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(out / "report.csv", buffer.getvalue())
-    atomic_write_text(out / "report.html", render_html(rows))
+    writer.writerows(r.row() for r in results)
+    atomic_write_text(out / REPORT, buffer.getvalue())
+    atomic_write_text(out / "report.html", render_html(results))
 
 
-def render_html(rows: list[dict[str, str]]) -> str:
-    ordered = sorted(rows, key=lambda r: (_ORDER[r["status"]], r["pair"]))
-    counts = {s: sum(r["status"] == s for r in rows) for s in _ORDER}
+def render_html(results: Sequence[AlignResult]) -> str:
+    ordered = sorted(results, key=lambda r: (_ORDER[r.status], r.pair))
+    counts = {s: sum(r.status is s for r in results) for s in Status}
     body = "\n".join(_row_html(r) for r in ordered)
-    summary = f"{len(rows)} pairs: {counts['ok']} ok, {counts['flagged']} flagged, {counts['failed']} failed"
+    summary = f"{len(results)} pairs: " + ", ".join(f"{n} {s.value}" for s, n in counts.items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cardprep align report</title>
 <style>
@@ -73,19 +55,23 @@ and half with A's card outline in green: a good pair shows single, sharp edges.<
 """
 
 
-def _row_html(row: dict[str, str]) -> str:
-    stem = html.escape(row["pair"])
-    written = row["status"] != "failed"
+def image_link(folder: str, stem: str, ext: str) -> str:
+    """The relative URL of an output image: the stem URL-encoded (a # or ? in a file name would
+    otherwise end the path), then HTML-escaped for the attribute."""
+    return html.escape(f"{folder}/{quote(stem + ext)}")
+
+
+def _row_html(result: AlignResult) -> str:
+    row = result.row()
+    stem = html.escape(result.pair)
+    written = result.status is not Status.FAILED
     pictures = "".join(
-        f'<td><a href="{folder}/{stem}{ext}"><img src="{folder}/{stem}{ext}" alt="{folder} {stem}"></a></td>'
+        f'<td><a href="{image_link(folder, result.pair, ext)}"><img src="{image_link(folder, result.pair, ext)}" '
+        f'alt="{folder} {stem}"></a></td>'
         if written else "<td></td>" for folder, ext in (("A", ".png"), ("B", ".png"), ("overlays", ".jpg")))
     numbers = (f"rank {html.escape(row['rank'] or '-')} / {html.escape(row['rank_b'] or '-')}<br>"
                f"orientation {row['orientation']}<br>ECC score {row['score'] or '-'}<br>"
                f"residual {row['residual_px'] or '-'} px<br>{row['seconds'] or '-'} s")
-    reason = f"<br>{html.escape(row['reason'])}" if row["reason"] else ""
+    reason = f"<br>{html.escape(result.reason)}" if result.reason else ""
     return (f'<tr class="{row["status"]}"><td>{stem}</td><td><span class="status">{row["status"]}</span>{reason}</td>'
             f"{pictures}<td>{numbers}</td></tr>")
-
-
-def _number(value: float, digits: int) -> str:
-    return "" if value is None or math.isnan(value) else f"{value:.{digits}f}"

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from cardprep.align import AlignConfig, Frame, OnFlip, align_folder
+from cardprep.align import AlignConfig, Frame, OnFlip, Status, align_folder
+from cardprep.align.config import field_help
 from cardprep.cli import app
-from cardprep.cli._common import progress_bar, user_errors
-from cardprep.errors import CardprepError
+from cardprep.cli._common import output_path, progress_bar, user_errors
+
+DEFAULT = AlignConfig()
+HELP = field_help()
+DEFAULT_OUT = Path("aligned")
+_OUT_HELP = "Output folder: A/, B/ (aligned PNGs), overlays/, report.csv, report.html. Replaced whole on a rerun."
 
 
 @app.command()
 def align(
     raw: Annotated[Path, typer.Argument(help="Folder with A/ (club photos) and B/ (heart photos), paired by file stem.")],
-    out: Annotated[Path, typer.Argument(help="Output folder: A/, B/ (aligned PNGs), overlays/, report.csv, report.html. Replaced whole on a rerun.")] = Path("aligned"),
-    frame: Annotated[Frame, typer.Option(help="photo: A's photo cut square around the card (card ~70% of it), B warped into it; card: both rectified to the card alone.")] = Frame.PHOTO,
-    size: Annotated[int, typer.Option(help="Output side in pixels (the card's height with --frame card).")] = 512,
-    on_flip: Annotated[OnFlip, typer.Option(help="A heart card laid upside down: fix (turn it, keep its table), flag (write as photographed, flag it) or skip (fail the pair).")] = OnFlip.FIX,
-    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).")] = 0,
+    out: Annotated[Optional[Path], typer.Argument(help=escape(f"{_OUT_HELP} [default: {DEFAULT_OUT}]"), show_default=False)] = None,  # noqa: UP045
+    out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The output folder, as OUT.", show_default=False)] = None,  # noqa: UP045
+    frame: Annotated[Frame, typer.Option(help=HELP["frame"])] = DEFAULT.frame,
+    size: Annotated[int, typer.Option(help=HELP["size"])] = DEFAULT.size,
+    on_flip: Annotated[OnFlip, typer.Option(help=HELP["on_flip"])] = DEFAULT.on_flip,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).", min=0)] = 0,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any pair is flagged, not only when one failed.")] = False,
 ) -> None:
     """Register each B photo onto its A photo at sub-pixel precision and check the pair.
@@ -31,15 +38,16 @@ def align(
     still written. RAW is never modified.
     """
     with user_errors():
-        if size < 32:
-            raise CardprepError(f"--size must be at least 32 pixels, got {size}")
+        out = output_path(out, out_option, default=DEFAULT_OUT)
+        config = AlignConfig(frame=frame, size=size, on_flip=on_flip)
         with progress_bar() as bar:
             task = bar.add_task("aligning", total=None)
-            summary = align_folder(raw, out, AlignConfig(frame=frame, size=size, on_flip=on_flip),
-                                   workers=workers or None, on_pair_done=lambda _: bar.advance(task))
+            summary = align_folder(raw, out, config, workers=workers or None,
+                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
     for result in summary.results:
-        if result.status != "ok":
-            typer.echo(f"{result.pair}: {result.status}: {result.reason}", err=True)
+        if result.status is not Status.OK:
+            typer.echo(f"{result.pair}: {result.status.value}: {result.reason}", err=True)
     typer.echo(summary.line())
-    if summary.counts["failed"] or (strict and summary.counts["flagged"]):
+    counts = summary.counts
+    if counts[Status.FAILED] or (strict and counts[Status.FLAGGED]):
         raise typer.Exit(1)

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cardprep import geometry
-from cardprep.align import AlignConfig, Frame, OnFlip, align_folder
+from cardprep.align import AlignConfig, Frame, OnFlip, Status, align_folder
 from cardprep.cli import app
-from cardprep.errors import CardprepError
+from cardprep.common.errors import UserError
 from cardprep.sim.photos import SimConfig, simulate_set
 
 SIM = SimConfig(size=(1024, 768), upside_down=0.6, exif=0.2)
@@ -122,7 +122,7 @@ def test_on_flip_flag_and_skip(raw, tmp_path, on_flip, status):
 
 def test_card_frame_is_the_upright_card(raw, tmp_path):
     summary = align_folder(raw, tmp_path / "cards", AlignConfig(frame=Frame.CARD, size=176), workers=2)
-    assert summary.counts["ok"] == 13
+    assert summary.counts[Status.OK] == 13
     card = cv2.imread(str(tmp_path / "cards" / "A" / "00-A.png"))
     assert card.shape == (176, 126, 3)
     assert card[5:-5, 5:-5].min(axis=2).mean() > 120  # paper edge to edge, no table
@@ -187,7 +187,7 @@ def test_two_cards_in_one_photo_fail_the_pair(raw, tmp_path):
 def test_refuses_to_replace_a_folder_that_is_not_an_align_output(raw, tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "holiday.jpg").write_bytes(b"precious")
-    with pytest.raises(CardprepError, match="not an align output"):
+    with pytest.raises(UserError, match="not an align output"):
         align_folder(raw, tmp_path / "photos", workers=1)
     assert (tmp_path / "photos" / "holiday.jpg").read_bytes() == b"precious"
 

@@ -1,0 +1,80 @@
+"""``align_folder``: every pair of a RAW folder (Contract 1) into an OUT folder (Contract 2).
+
+Reads the photos, runs ``align_pair`` on worker processes (each worker writes its own pair's
+PNGs, so the images never travel between processes), and writes the report. The whole output
+folder is built aside and swapped in at the end, so a rerun replaces it and an interrupted run
+leaves the old one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from cardprep.align.config import AlignConfig
+from cardprep.align.pipeline import align_pair
+from cardprep.align.report import REPORT, write_report
+from cardprep.align.result import AlignResult, AlignSummary, Status
+from cardprep.common.atomic import check_replaceable, staged_dir
+from cardprep.common.images import read_image, write_image
+from cardprep.common.parallel import ordered_map, resolve_workers
+from cardprep.errors import CardprepError, ImageError
+from cardprep.pairs import Pair, find_pairs
+
+OUTPUT_FOLDERS = ("A", "B", "overlays")
+
+
+def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignConfig(), *,
+                 workers: int | None = None, progress: Callable[[int, int], None] = lambda done, total: None,
+                 ) -> AlignSummary:
+    """Align every pair of RAW into OUT, report included; ``progress(done, total)`` after each pair.
+
+    Paths in the report are absolute. Raises CardprepError, before any work, when OUT and RAW
+    overlap (OUT is replaced whole) or OUT is a folder that is not an earlier align output.
+    """
+    start = time.perf_counter()
+    raw, out = Path(raw), Path(out)
+    check_apart(raw, out)
+    listing = find_pairs(raw.resolve())
+    check_replaceable(out, marker=REPORT, kind="an align output")
+    results = [AlignResult(pair=o.stem, status=Status.FAILED, reason=o.reason) for o in listing.orphans]
+    total = len(listing.pairs)
+    progress(0, total)
+    with staged_dir(out) as stage:
+        for folder in OUTPUT_FOLDERS:
+            (stage / folder).mkdir()
+        jobs = [(pair, stage, config) for pair in listing.pairs]
+        for done, result in enumerate(ordered_map(_align_job, jobs, resolve_workers(workers, total)), 1):
+            results.append(result)
+            progress(done, total)
+        results.sort(key=lambda r: r.pair)
+        write_report(stage, results)
+    return AlignSummary(out, tuple(results), time.perf_counter() - start)
+
+
+def check_apart(raw: Path, out: Path) -> None:
+    """Refuse an OUT that is RAW, lies inside it or holds it: OUT is replaced whole, and
+    RAW must never be touched (nor read half-replaced)."""
+    raw_abs, out_abs = raw.resolve(), out.resolve()
+    if out_abs == raw_abs or raw_abs in out_abs.parents or out_abs in raw_abs.parents:
+        raise CardprepError(f"{out}: the output folder must lie outside the photo folder {raw} and not contain it "
+                            "(the output is replaced whole on every run)")
+
+
+def _align_job(job: tuple[Pair, Path, AlignConfig]) -> AlignResult:
+    """One pair from files to files, in a worker: read, align, write A, B and the overlay."""
+    pair, out, config = job
+    start = time.perf_counter()
+    files = {"pair": pair.stem, "a_file": str(pair.a), "b_file": str(pair.b)}
+    try:
+        photo_a, photo_b = read_image(pair.a), read_image(pair.b)
+    except ImageError as error:
+        return AlignResult(status=Status.FAILED, reason=f"unreadable: {error}", **files)
+    result, images = align_pair(photo_a, photo_b, config)
+    if images is not None:
+        write_image(out / "A" / f"{pair.stem}.png", images.a)
+        write_image(out / "B" / f"{pair.stem}.png", images.b)
+        write_image(out / "overlays" / f"{pair.stem}.jpg", images.overlay, jpeg_quality=90)
+    return replace(result, seconds=time.perf_counter() - start, **files)
