@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cardprep.errors import CardprepError
-from cardprep.sim import STYLES, Design, Suit, card_of, draw_card, load_deck, pip_layout
+from cardprep.sim import STYLES, Design, Style, Suit, card_of, draw_card, load_deck, pip_layout
 from cardprep.sim.deck import SUIT_BGR, outline_alpha
 from cardprep.spec import FACE_RANKS, ODD_RANKS, RANKS
 
@@ -205,3 +205,15 @@ def test_an_svg_face_without_the_renderer_is_a_clear_error(tmp_path, monkeypatch
     (tmp_path / "7H.svg").write_text(SVG_FACE)
     with pytest.raises(CardprepError, match=r"7H.svg: SVG faces need the optional renderer resvg-py"):
         load_deck(tmp_path)
+
+
+def test_dark_faces_have_a_dark_band_at_the_edge_and_classic_cards_paper():
+    for design, dark in ((Design.DARK_FACES, True), (Design.CLASSIC, False)):
+        card = draw_card("4", Suit.CLUBS, px_per_mm=5, style=STYLES[design])
+        middle = card.image.shape[0] // 2
+        assert (card.image[middle, 1:5].max() < 100) == dark, design  # the first millimetre in from the left edge
+
+
+def test_a_style_refuses_an_index_size_out_of_range():
+    with pytest.raises(ValueError, match="index_scale"):
+        Style(index_scale=3.0)
