@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TextIO
 
 import typer
 from rich.console import Console
@@ -70,12 +73,28 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not the one at creation (which
+    a test runner, or a redirection, may since have closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def _show_warnings() -> None:
     """Send the packages' log warnings to stderr as ``warning: ...`` (once per process)."""
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         if not logger.handlers:
-            handler = logging.StreamHandler()  # stderr: stdout stays clean for the summary line
+            handler = _StderrHandler()  # stderr: stdout stays clean for the summary line
             handler.setFormatter(logging.Formatter("warning: %(message)s"))
             logger.addHandler(handler)
             logger.setLevel(logging.WARNING if is_main_process() else logging.ERROR)
@@ -93,6 +112,9 @@ def user_errors() -> Iterator[None]:
         err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
+        # Exiting on this Ctrl-C: another must not break the exit (late in Python's shutdown it
+        # would kill the process by signal, exit status lost). SIG_IGN outlives the shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         err_console.print("interrupted", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
 

@@ -8,23 +8,32 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
-# File descriptor 2 is one per process, shared by all threads: one capture at a time.
+# File descriptor 2 is one per process, shared by all threads: one capture at a time, into one
+# scratch file kept open (a new file per capture would cost more than a small decode).
 _STDERR = threading.Lock()
+_sink: IO[bytes] | None = None
 
 
 @contextmanager
 def stderr_captured() -> Iterator[list[str]]:
     """Redirect file descriptor 2 for the block; the yielded list then holds the lines written
     to it (after the block). Python's own ``sys.stderr`` writes are captured too."""
+    global _sink
     lines: list[str] = []
-    with _STDERR, tempfile.TemporaryFile() as sink:
+    with _STDERR:
+        if _sink is None:
+            _sink = tempfile.TemporaryFile()
+        _sink.seek(0)
+        _sink.truncate()
         saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
+        os.dup2(_sink.fileno(), 2)
         try:
             yield lines
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            sink.seek(0)
-            lines.extend(line.strip() for line in sink.read().decode("utf-8", "replace").splitlines() if line.strip())
+            _sink.seek(0)
+            text = _sink.read().decode("utf-8", "replace")
+            lines.extend(line.strip() for line in text.splitlines() if line.strip())

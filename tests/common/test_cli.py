@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from importlib.metadata import version
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def test_errors_of_both_packages_print_one_line_with_markup_escaped(error):
 
 
 def test_ctrl_c_is_one_line_and_exit_130():
-    code, stderr = _run(KeyboardInterrupt())
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        code, stderr = _run(KeyboardInterrupt())
+    finally:
+        signal.signal(signal.SIGINT, handler)  # user_errors ignores further Ctrl-C while exiting
     assert (code, stderr) == (130, "interrupted\n")
 
 
