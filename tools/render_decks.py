@@ -140,7 +140,8 @@ def write_design(design: Design, root: Path, out: Path) -> int:
         f"Licence of the art: {design.licence}. Source: the npm package `{design.package}`.", "",
         "Files copied from the package:", *licences, "",
         "The club and heart cards A-10, J, Q, K, rendered by `tools/render_decks.py` (resvg-py 0.5.0,",
-        f"{SUPERSAMPLE}x supersampled, Lanczos down to {FIXTURE_SIZE[0]} x {FIXTURE_SIZE[1]} px = 5 px/mm on 63 x 88 mm,",
+        f"{SUPERSAMPLE}x supersampled, Lanczos down to {FIXTURE_SIZE[0]} x {FIXTURE_SIZE[1]} px "
+        "= 5 px/mm on 63 x 88 mm,",
         "RGBA PNG). Only the renders are changed from the original art.", "",
     ]
     (out / "README.md").write_text("\n".join(readme), encoding="utf-8")

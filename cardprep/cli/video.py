@@ -38,5 +38,5 @@ def video(
             summary = simulate_video(out, frames=frames, size=parse_size(size), seed=seed, rank=rank, fps=fps,
                                      deck=cards, on_frame=lambda _: bar.advance(task))
     width, height = summary.size
-    typer.echo(f"{summary.frames} frames ({summary.rank} of clubs of the {summary.deck} deck on {summary.surface.value}, "
-               f"{width}x{height}, {summary.fps:g} fps) in {time.perf_counter() - start:.1f} s -> {summary.out}")
+    typer.echo(f"{summary.frames} frames ({summary.rank} of clubs of the {summary.deck} deck on "
+               f"{summary.surface.value}, {width}x{height}, {summary.fps:g} fps) in {time.perf_counter() - start:.1f} s -> {summary.out}")

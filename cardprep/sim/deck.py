@@ -259,7 +259,8 @@ def draw_card(rank: str, suit: Suit, *, px_per_mm: float, style: Style = STYLES[
         _draw_face_panel(canvas, rank, suit, style)
     if style.border is not None:
         inset = style.border.inset_mm
-        frame = _rounded_rect(inset, inset, CARD_WIDTH_MM - inset, CARD_HEIGHT_MM - inset, max(CORNER_RADIUS_MM - inset, 0.5))
+        radius = max(CORNER_RADIUS_MM - inset, 0.5)
+        frame = _rounded_rect(inset, inset, CARD_WIDTH_MM - inset, CARD_HEIGHT_MM - inset, radius)
         canvas.stroke(frame, style.border.colour, style.border.width_mm, closed=True)
     _draw_index(canvas, rank, suit, style)
     return CardImage(canvas.image, outline_alpha(width, height), canvas.scale)

@@ -85,7 +85,8 @@ def load_deck(folder: str | Path, *, svg_px_per_mm: float = SVG_PX_PER_MM) -> Fa
             continue
         key = (card[0], Suit(card[1]))
         if key in found:
-            raise CardprepError(f"{folder}: {found[key].name} and {path.name} are both the {card[0]}-{card[1]}; keep one")
+            raise CardprepError(f"{folder}: {found[key].name} and {path.name} are both the "
+                                f"{card[0]}-{card[1]}; keep one")
         found[key] = path
     if not found:
         raise CardprepError(f"{folder}: no club or heart card faces; name them like 7-clubs.png, 10H.svg or "
