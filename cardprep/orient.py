@@ -35,8 +35,9 @@ _ASPECT = 0.25  # log of the widest aspect ratio between a pip and a symbol it m
 _MATCH_MM = 6.0  # pips farther apart than this are not the same pip
 _UNMATCHED_MM = 8.0  # layout cost of a pip with no partner
 _LAYOUT_SLACK_MM = 3.0  # designs place pips a little off point symmetry: no cost within this
-_DIRECTION_FLOOR = 0.12  # correlation difference: a card whose pips differ less than this turned has none
-_DIRECTION_CAP = 1.5  # one pip, however clear, counts at most this many typical pips
+_UNLIKE, _LIKE = 0.7, 0.85  # correlation of a pip with the symbol: no weight below, full above
+_DIRECTION_FLOOR = 0.12  # symbol contrast with its half turn below which a suit has no direction
+_DIRECTION_CAP = 1.5  # one pip, however clear, counts at most this much
 _LAYOUT_WEIGHT = 0.15  # direction agreement per mm of layout cost
 _EVIDENCE_SCALE = 0.6  # evidence giving confidence 1 - 1/e
 _SYMMETRIC = 0.35  # self-evidence (a card against itself turned) below this: turning changes nothing
@@ -84,7 +85,7 @@ def decide_orientation(card_a: np.ndarray, card_b: np.ndarray) -> OrientationDec
     if asymmetry < _SYMMETRIC:
         return OrientationDecision(False, 1.0, f"looks the same turned (asymmetry {asymmetry:.2f})", False)
     confidence = float(1.0 - np.exp(-abs(evidence) / _EVIDENCE_SCALE))
-    turn = evidence > 0 and confidence >= CONFIDENT
+    turn = bool(evidence > 0 and confidence >= CONFIDENT)
     return OrientationDecision(turn, confidence, f"evidence {evidence:+.2f}, asymmetry {asymmetry:.2f}", True)
 
 
@@ -97,17 +98,7 @@ def _read(card: np.ndarray) -> _Reading:
     scale = card.shape[1] / CARD_WIDTH_MM
     xy = np.array([((x + w / 2) / scale, (y + h / 2) / scale) for x, y, w, h in (p.box for p in face.pips)])
     xy = xy.reshape(-1, 2)
-    return _Reading(face, xy, _normalised(_directions(ink, face)), float("nan"))
-
-
-def _normalised(directions: np.ndarray) -> np.ndarray:
-    """Directions in units of the card's typical one, capped: how strongly a pip tells upright
-    from turned depends on the suit (a heart's point far more than a club's stem), but the
-    pips of one card all tell it about equally well, so agreement, not size, is the evidence.
-    Below the floor a card's pips tell nothing (a diamond is the same turned) and stay small.
-    """
-    typical = max(float(np.median(np.abs(directions))), _DIRECTION_FLOOR) if len(directions) else 1.0
-    return np.clip(directions / typical, -_DIRECTION_CAP, _DIRECTION_CAP)
+    return _Reading(face, xy, _directions(ink, face), float("nan"))
 
 
 def _evidence(a: _Reading, b: _Reading) -> float:
@@ -130,26 +121,29 @@ def _fit(xy_a: np.ndarray, dir_a: np.ndarray, xy_b: np.ndarray, dir_b: np.ndarra
 
 
 def _directions(ink: np.ndarray, face: CardFace) -> np.ndarray:
-    """Per pip: how much better it matches its card's index suit symbols upright than turned.
+    """Per pip: how much better it matches its card's index suit symbol upright than turned.
 
-    The index shapes are the ink blobs of the two corners, the bottom-right one read turned so
-    both stand upright. Each pip is scaled to every blob of about its aspect and correlated
-    upright and turned; per corner the blob that matches best either way is the suit symbol.
+    Read in both index corners (the bottom-right one turned, so both stand upright) and summed.
+    The symbol is the corner's ink shape that the pips match best either way. Directions are
+    in units of how different the symbol looks turned, capped: a heart's point tells upright
+    from turned far more clearly than a club's stem, and a diamond not at all, so a clear pip
+    scores about 1 whatever the suit, and a card whose symbol is the same turned (below the
+    floor) scores near 0. A pip that looks like neither the symbol nor its half turn (smudged,
+    or matched only to a rank glyph) is weighted down to nothing.
     """
-    symbols = [_corner_blobs(corner) for corner in _index_corners(ink, face)]
-    directions = []
-    for pip in face.pips:
-        left, top, width, height = pip.box
-        template = ink[top:top + height, left:left + width]
-        total = 0.0
-        for blobs in symbols:
-            scores = [_up_and_turned(template, blob) for blob in blobs
-                      if abs(np.log(blob.shape[1] / blob.shape[0] * height / width)) < _ASPECT]
-            if scores:
-                up, turned = max(scores, key=max)
-                total += up - turned
-        directions.append(total)
-    return np.array(directions)
+    templates = [ink[top:top + height, left:left + width] for left, top, width, height in (p.box for p in face.pips)]
+    directions, contrast = np.zeros(len(templates)), 0.0
+    for corner in _index_corners(ink, face):
+        best_likeness, best_scores, symbol = 0.0, None, None
+        for blob in _corner_blobs(corner):
+            scores = np.array([_up_and_turned(t, blob) for t in templates])  # (N, 2): upright, turned
+            if scores.max(axis=1).mean() > best_likeness:
+                best_likeness, best_scores, symbol = scores.max(axis=1).mean(), scores, blob
+        if symbol is not None:
+            likeness = np.clip((best_scores.max(axis=1) - _UNLIKE) / (_LIKE - _UNLIKE), 0.0, 1.0)
+            directions += likeness * (best_scores[:, 0] - best_scores[:, 1])
+            contrast += 1.0 - _correlation(symbol, symbol[::-1, ::-1])
+    return np.clip(directions / max(contrast, _DIRECTION_FLOOR), -_DIRECTION_CAP, _DIRECTION_CAP)
 
 
 def _index_corners(ink: np.ndarray, face: CardFace) -> list[np.ndarray]:
@@ -176,6 +170,9 @@ def _corner_blobs(corner: np.ndarray) -> list[np.ndarray]:
 
 
 def _up_and_turned(template: np.ndarray, blob: np.ndarray) -> tuple[float, float]:
+    """Correlation of ``template`` scaled onto ``blob``, upright and turned; 0 if their aspects differ."""
+    if abs(np.log(blob.shape[1] / blob.shape[0] * template.shape[0] / template.shape[1])) >= _ASPECT:
+        return 0.0, 0.0
     small = cv2.resize(template, blob.shape[::-1], interpolation=cv2.INTER_AREA)
     return _correlation(small, blob), _correlation(small[::-1, ::-1], blob)
 
