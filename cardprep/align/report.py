@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from cardprep.align.result import COLUMNS, AlignResult, Status
+from cardprep.align.result import COLUMNS, AlignResult, Status, tally
 from cardprep.common.atomic import atomic_write_text
 
 REPORT = "report.csv"
@@ -32,9 +32,8 @@ def write_report(out: Path, results: Sequence[AlignResult]) -> None:
 
 def render_html(results: Sequence[AlignResult]) -> str:
     ordered = sorted(results, key=lambda r: (_ORDER[r.status], r.pair))
-    counts = {s: sum(r.status is s for r in results) for s in Status}
     body = "\n".join(_row_html(r) for r in ordered)
-    summary = f"{len(results)} pairs: " + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+    summary = tally(results)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cardprep align report</title>
 <style>

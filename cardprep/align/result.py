@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -78,8 +79,17 @@ class AlignSummary:
 
     @property
     def counts(self) -> dict[Status, int]:
-        return {s: sum(r.status is s for r in self.results) for s in Status}
+        return counts(self.results)
 
     def line(self) -> str:
-        parts = ", ".join(f"{n} {s.value}" for s, n in self.counts.items())
-        return f"{len(self.results)} pairs: {parts} in {self.seconds:.1f} s -> {self.out}"
+        return f"{tally(self.results)} in {self.seconds:.1f} s -> {self.out}"
+
+
+def counts(results: Sequence[AlignResult]) -> dict[Status, int]:
+    return {s: sum(r.status is s for r in results) for s in Status}
+
+
+def tally(results: Sequence[AlignResult]) -> str:
+    """'13 pairs: 12 ok, 1 flagged, 0 failed'."""
+    pairs = "1 pair" if len(results) == 1 else f"{len(results)} pairs"
+    return f"{pairs}: " + ", ".join(f"{n} {s.value}" for s, n in counts(results).items())

@@ -155,6 +155,11 @@ def test_the_config_validates_itself(changes, message):
         AlignConfig(**changes)
 
 
+def test_one_pair_is_one_pair_in_the_summary(photos, tmp_path):
+    summary = align_folder(raw_folder(tmp_path / "raw", photos, ["x"]), tmp_path / "out", workers=1)
+    assert summary.line().startswith("1 pair: 1 ok, 0 flagged, 0 failed in ")
+
+
 def test_a_size_out_of_range_is_a_one_line_error(tmp_path):
     result = runner.invoke(app, ["align", str(tmp_path), str(tmp_path / "out"), "--size", "20000"])
     assert result.exit_code == 1 and "size must be" in result.output and "Traceback" not in result.output
