@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
-from cardprep.common.atomic import atomic_path
 from cardprep.common.errors import ImageError
 from cardprep.common.images import IMAGE_EXTENSIONS, read_image, write_image
+from cardprep.common.video import VIDEO_EXTENSIONS, VideoReader, VideoWriter, check_video_output
 from cardtrain.checkpoint import load_generator
 from cardtrain.config import Precision
 from cardtrain.data import to_bgr_images, to_float, to_model_rgb
@@ -32,8 +30,6 @@ from cardtrain.errors import CardtrainError
 
 log = logging.getLogger("cardtrain")
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm"})
-_FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
 
 Progress = Callable[[int, int], None]
 
@@ -104,19 +100,9 @@ def _image_frames(paths: list[Path], skipped: list[Path]) -> Iterator[tuple[str,
             skipped.append(path)
 
 
-def _video_frames(capture: cv2.VideoCapture, path: Path) -> Iterator[tuple[str, np.ndarray]]:
-    index = 0
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            yield f"frame_{index:06d}", frame
-            index += 1
-    finally:
-        capture.release()
-    if index == 0:
-        raise CardtrainError(f"{path}: no frame could be decoded from this video")
+def _video_frames(reader: VideoReader) -> Iterator[tuple[str, np.ndarray]]:
+    for number, _, frame in reader.frames():
+        yield f"frame_{number:06d}", frame
 
 
 def open_source(path: Path, *, fps: float) -> _Source:
@@ -129,15 +115,9 @@ def open_source(path: Path, *, fps: float) -> _Source:
         return _Source(_image_frames(paths, skipped), len(paths), fps, skipped)
     if not path.is_file():
         raise CardtrainError(f"{path}: does not exist")
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        # FFmpeg would print its own lines about a broken file; our error below says it once.
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-        capture = cv2.VideoCapture(str(path))
-        if not capture.isOpened():
-            raise CardtrainError(f"{path}: cannot open this video (OpenCV found no decodable stream)")
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        source_fps = capture.get(cv2.CAP_PROP_FPS)
-        return _Source(_video_frames(capture, path), max(count, 0), source_fps if source_fps > 0 else fps, skipped)
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        reader = VideoReader(path)
+        return _Source(_video_frames(reader), reader.frame_count or 0, reader.fps or fps, skipped)
     return _Source(_image_frames([path], skipped), 1, fps, skipped)
 
 
@@ -156,22 +136,10 @@ class _VideoSink:
     """Frames into a video file, written under a temporary name and renamed when complete."""
 
     def __init__(self, output: Path, fps: float, stack: contextlib.ExitStack) -> None:
-        self.output, self.fps = output, fps
-        self.tmp = stack.enter_context(atomic_path(output))  # renamed when the stack closes cleanly
-        self.writer: cv2.VideoWriter | None = None
-        stack.callback(self.close)  # runs first: the file is complete before the rename
+        self.video = stack.enter_context(VideoWriter(output, fps))
 
     def write(self, name: str, frame: np.ndarray) -> None:
-        if self.writer is None:
-            fourcc = cv2.VideoWriter_fourcc(*_FOURCC[self.output.suffix.lower()])
-            self.writer = cv2.VideoWriter(str(self.tmp), fourcc, self.fps, (frame.shape[1], frame.shape[0]))
-            if not self.writer.isOpened():
-                raise CardtrainError(f"{self.output}: OpenCV cannot write this video format here")
-        self.writer.write(frame)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        self.video.write(frame)
 
 
 class _ImageSink:
@@ -208,13 +176,13 @@ def predict(
     src = open_source(Path(source), fps=fps)
     output = Path(output)
     suffix = output.suffix.lower()
-    if suffix in VIDEO_SUFFIXES and suffix not in _FOURCC:
-        raise CardtrainError(f"{output}: video output must end in {' or '.join(_FOURCC)}")
+    if suffix in VIDEO_EXTENSIONS:
+        check_video_output(output, src.fps)  # .mp4 or .avi, at a positive frame rate
     if suffix in IMAGE_EXTENSIONS and src.count != 1:
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
     start, done = time.perf_counter(), 0
     with contextlib.ExitStack() as stack:
-        sink = _VideoSink(output, src.fps, stack) if suffix in _FOURCC else _ImageSink(output)
+        sink = _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS else _ImageSink(output)
         for batch in _batches(src.frames, batch_size):
             for (name, _), frame in zip(batch, translator([f for _, f in batch], side_by_side=side_by_side)):
                 sink.write(name, frame)

@@ -96,7 +96,7 @@ def broken_inputs(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         (["fit", "{data}/missing_file.csv", "--out", "{tmp}/r"], "line 3: train/gone.png does not exist"),
         (["fit", "{data}", "--out", "{tmp}/r", "--crop-size", "48"], "crop_size 48 is not divisible"),
         (["eval", "{data}/manifest.csv", "{data}"], "manifest.csv: not a readable torch checkpoint"),
-        (["predict", "{ckpt}", "{data}/broken.mp4", "--out", "{tmp}/o.mp4"], "broken.mp4: cannot open this video"),
+        (["predict", "{ckpt}", "{data}/broken.mp4", "--out", "{tmp}/o.mp4"], "broken.mp4: not a video OpenCV can read"),
         (["predict", "{ckpt}", "{tmp}/nothing.png", "--out", "{tmp}/o"], "nothing.png: does not exist"),
     ],
 )

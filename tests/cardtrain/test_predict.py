@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from cardprep.common.errors import UserError
 from cardtrain.checkpoint import REQUIRED, save_checkpoint
 from cardtrain.errors import CardtrainError
 from cardtrain.evaluate import evaluate
@@ -75,7 +76,7 @@ class TestVideo:
 
     def test_a_video_that_cannot_be_opened(self, checkpoint: Path, tmp_path: Path) -> None:
         (tmp_path / "broken.mp4").write_bytes(b"\x00" * 100)
-        with pytest.raises(CardtrainError, match="broken.mp4: cannot open this video"):
+        with pytest.raises(UserError, match="broken.mp4: not a video OpenCV can read"):
             predict(checkpoint, tmp_path / "broken.mp4", tmp_path / "out.mp4")
         assert not list(tmp_path.glob("*out*"))  # nothing half-written
 
