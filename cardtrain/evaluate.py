@@ -11,7 +11,7 @@ import torch
 
 from cardtrain.checkpoint import load_generator
 from cardtrain.config import Precision
-from cardtrain.data import PairSet, batch_indices, load_split, to_bgr_images, to_float
+from cardtrain.data import SPLITS, PairSet, batch_indices, load_split, to_bgr_images, to_float
 from cardtrain.device import inference_precision, resolve_device
 from cardtrain.errors import CardtrainError
 from cardtrain.metrics import Scores, ScoreSum
@@ -79,7 +79,13 @@ def evaluate(
     device: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
-    """Score a checkpoint on ``split`` of a manifest or folder, with its own preprocessing."""
+    """Score a checkpoint on ``split`` of a manifest or folder, with its own preprocessing.
+
+    The options are checked before anything is loaded or scored."""
+    if split not in SPLITS:
+        raise CardtrainError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if batch_size < 1 or samples < 1:
+        raise CardtrainError(f"--batch-size and --samples must be at least 1, got {batch_size} and {samples}")
     target = resolve_device(device)
     generator, config = load_generator(checkpoint, target)
     pairs: PairSet = load_split(data, split, size=config.crop_size, direction=config.direction)

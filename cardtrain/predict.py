@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cardprep.common.errors import ImageError
+from cardprep.common.atomic import atomic_write_json, check_replaceable, staged_dir
+from cardprep.common.errors import UserError
 from cardprep.common.images import IMAGE_EXTENSIONS, read_image, write_image
 from cardprep.common.video import VIDEO_EXTENSIONS, VideoReader, VideoWriter, check_video_output
 from cardtrain.checkpoint import load_generator
@@ -30,6 +32,7 @@ from cardtrain.errors import CardtrainError
 
 log = logging.getLogger("cardtrain")
 
+MARKER = "predict.json"  # in every folder predict writes: a rerun may replace such a folder, and no other
 
 Progress = Callable[[int, int], None]
 
@@ -81,19 +84,21 @@ class Translator:
 
 @dataclass(frozen=True)
 class _Source:
-    """Frames to translate: names for a folder output, a count for the progress bar, an fps."""
+    """Frames to translate: names for a folder output, a count for the progress bar, an fps;
+    ``files`` the input images (none for a video)."""
 
     frames: Iterator[tuple[str, np.ndarray]]
     count: int
     fps: float
     skipped: list[Path]
+    files: tuple[Path, ...] = ()
 
 
 def _image_frames(paths: list[Path], skipped: list[Path]) -> Iterator[tuple[str, np.ndarray]]:
     for path in paths:
         try:
             yield path.stem, read_image(path)
-        except ImageError as error:
+        except UserError as error:  # unreadable, truncated, or a header claiming gigapixels
             if len(paths) == 1:
                 raise
             log.warning("skipped %s", error)  # one bad file never stops a folder
@@ -112,13 +117,13 @@ def open_source(path: Path, *, fps: float) -> _Source:
         paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
         if not paths:
             raise CardtrainError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
-        return _Source(_image_frames(paths, skipped), len(paths), fps, skipped)
+        return _Source(_image_frames(paths, skipped), len(paths), fps, skipped, tuple(paths))
     if not path.is_file():
         raise CardtrainError(f"{path}: does not exist")
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         reader = VideoReader(path)
         return _Source(_video_frames(reader), reader.frame_count or 0, reader.fps or fps, skipped)
-    return _Source(_image_frames([path], skipped), 1, fps, skipped)
+    return _Source(_image_frames([path], skipped), 1, fps, skipped, (path,))
 
 
 def _batches(frames: Iterator[tuple[str, np.ndarray]], size: int) -> Iterator[list[tuple[str, np.ndarray]]]:
@@ -143,14 +148,40 @@ class _VideoSink:
 
 
 class _ImageSink:
-    """Frames into one image file, or into a folder as ``<name>.png``, each written atomically."""
+    """Frames into one image file, written atomically."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
 
     def write(self, name: str, frame: np.ndarray) -> None:
-        single = self.output.suffix.lower() in IMAGE_EXTENSIONS
-        write_image(self.output if single else self.output / f"{name}.png", frame)
+        write_image(self.output, frame)
+
+
+class _FolderSink:
+    """Frames into a folder as ``<name>.png``, built under a temporary name and put in place
+    when complete: an interrupted run leaves the previous folder (or none), never a partial
+    set, and a rerun leaves no stale file of an earlier one."""
+
+    def __init__(self, output: Path, stack: contextlib.ExitStack) -> None:
+        check_replaceable(output, marker=MARKER, kind="a predict output")
+        self.stage = stack.enter_context(staged_dir(output))
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        write_image(self.stage / f"{name}.png", frame)
+
+
+def _check_output(source: Path, output: Path, files: tuple[Path, ...]) -> None:
+    """Refuse an output that is the input, holds it, or would write over an input file; and a
+    folder output where two inputs share a name (dup.jpg, dup.png -> dup.png twice)."""
+    src, dst = source.resolve(), output.resolve()
+    if dst == src or dst in src.parents:
+        raise CardtrainError(f"{output}: is the input {source} or holds it; predict never writes over its inputs")
+    if output.suffix.lower() in IMAGE_EXTENSIONS or output.suffix.lower() in VIDEO_EXTENSIONS:
+        return
+    twice = [stem for stem, n in Counter(p.stem for p in files).items() if n > 1]
+    if twice:
+        names = ", ".join(sorted(p.name for p in files if p.stem == twice[0]))
+        raise CardtrainError(f"{source}: {names} would all be written as {output}/{twice[0]}.png; rename all but one")
 
 
 def predict(
@@ -168,7 +199,8 @@ def predict(
 
     ``output`` ending in .mp4/.avi is a video (the source's frame rate, else ``fps``); ending
     in an image suffix, a single image; anything else, a folder of PNGs named after the
-    inputs (``frame_000000.png``... for a video). Every file is written atomically.
+    inputs (``frame_000000.png``... for a video) and a ``predict.json`` saying what made
+    them. Every file is written atomically, a folder as a whole; inputs are never written.
     """
     if batch_size < 1:
         raise CardtrainError(f"batch size must be at least 1, got {batch_size}")
@@ -180,13 +212,21 @@ def predict(
         check_video_output(output, src.fps)  # .mp4 or .avi, at a positive frame rate
     if suffix in IMAGE_EXTENSIONS and src.count != 1:
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
+    _check_output(Path(source), output, src.files)
     start, done = time.perf_counter(), 0
     with contextlib.ExitStack() as stack:
-        sink = _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS else _ImageSink(output)
+        sink = (
+            _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS
+            else _ImageSink(output) if suffix in IMAGE_EXTENSIONS
+            else _FolderSink(output, stack)
+        )  # fmt: skip
         for batch in _batches(src.frames, batch_size):
             for (name, _), frame in zip(batch, translator([f for _, f in batch], side_by_side=side_by_side)):
                 sink.write(name, frame)
             done += len(batch)
             if progress:
                 progress(done, max(src.count, done))
+        if isinstance(sink, _FolderSink):
+            made_by = {"checkpoint": str(Path(checkpoint).resolve()), "source": str(Path(source).resolve())}
+            atomic_write_json(sink.stage / MARKER, {**made_by, "frames": done, "skipped": [str(p) for p in src.skipped]})
     return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped))

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import TextColumn
 
 from cardtrain.cli import app
-from cardtrain.cli._common import duration, is_main_process, progress_bar, user_errors
+from cardtrain.cli._common import duration, err_console, is_main_process, progress_bar, user_errors
 from cardtrain.config import PRESETS, PresetName, TrainConfig, field_help
 from cardtrain.errors import CardtrainError
 from cardtrain.train import FitResult, fit
@@ -57,6 +57,17 @@ def _summary(result: FitResult) -> str:
         line += f"; val L1 {v.l1:.4f} PSNR {v.psnr:.2f} SSIM {v.ssim:.3f} pip IoU {v.pip_iou:.3f}"
     best = result.run / "checkpoints" / ("best.pt" if result.best_val_l1 is not None else "latest.pt")
     return f"{line} -> {best}"
+
+
+def _interrupted(run: Path) -> str:
+    """The one line a Ctrl-C prints: how to go on."""
+    if (run / "checkpoints" / "latest.pt").is_file():
+        where = "its last checkpoint"
+    elif (run / "config.json").is_file():
+        where = "step 0: no checkpoint was written yet"
+    else:
+        return f"interrupted before {run} was started; nothing to resume"
+    return f"interrupted; continue with: cardtrain fit --resume {run}  ({where})"
 
 
 def fit_command(
@@ -99,7 +110,12 @@ def fit_command(
                 l1 = f"L1 {stats['loss_g_l1']:.3f}" if "loss_g_l1" in stats else ""
                 bar.update(task, completed=step, total=total, ips=ips, l1=l1)
 
-            result = fit(data, run, config, resume=resume is not None, device=device, progress=report)
+            try:
+                result = fit(data, run, config, resume=resume is not None, device=device, progress=report)
+            except KeyboardInterrupt:
+                if is_main_process():
+                    err_console.print(_interrupted(run), highlight=False, soft_wrap=True, markup=False)
+                raise typer.Exit(130) from None
         if is_main_process():
             typer.echo(_summary(result))
 

@@ -98,6 +98,18 @@ def broken_inputs(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         (["eval", "{data}/manifest.csv", "{data}"], "manifest.csv: not a readable torch checkpoint"),
         (["predict", "{ckpt}", "{data}/broken.mp4", "--out", "{tmp}/o.mp4"], "broken.mp4: not a video OpenCV can read"),
         (["predict", "{ckpt}", "{tmp}/nothing.png", "--out", "{tmp}/o"], "nothing.png: does not exist"),
+        # issue 13: each of these was a traceback
+        (["fit", "{data}", "--out", "{data}/manifest.csv/r", *TINY_OPTIONS], "manifest.csv/r: cannot write here"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--device", "meta"], "--device meta: not available here"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--device", "mps"], "--device mps: not available here"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--device", "xpu"], "--device xpu: not available here"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--lr", "nan"], "--lr must be positive and finite, got nan"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--beta1", "5"], "--beta1 must be in [0, 1), got 5.0"),
+        (["fit", "{data}", "--out", "{tmp}/r", "--l1-weight", "-5"], "--l1-weight must be 0 or more"),
+        (["eval", "{ckpt}", "{data}", "--batch-size", "0"], "--batch-size and --samples must be at least 1"),
+        (["eval", "{ckpt}", "{data}", "--samples", "0"], "--batch-size and --samples must be at least 1"),
+        (["eval", "{ckpt}", "{data}", "--split", "tset"], "--split must be one of train, val, test, got 'tset'"),
+        (["predict", "{ckpt}", "{data}/val", "--out", "{data}/val"], "is the input"),
     ],
 )
 def test_errors_are_one_line(
@@ -107,3 +119,38 @@ def test_errors_are_one_line(
     line = _error_line(runner.invoke(app, [a.format(**names) for a in args]))
     assert line.startswith("error: ") and expected in line
     assert not (tmp_path / "r").exists()  # a failed fit leaves no run folder behind
+
+
+def test_eval_checks_its_options_before_scoring(cli_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: `eval --samples 0` scored the whole split, then failed."""
+    monkeypatch.setattr("cardtrain.evaluate.load_generator", lambda *a: pytest.fail("loaded before checking"))
+    line = _error_line(runner.invoke(app, ["eval", str(cli_run / "checkpoints" / "best.pt"), str(tmp_path / "none"),
+                                           "--samples", "0"]))  # fmt: skip
+    assert "--samples must be at least 1" in line
+
+
+def test_ctrl_c_before_the_first_checkpoint_says_how_to_resume(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: Ctrl-C during fit said nothing about --resume, and a run stopped before its
+    first checkpoint could be neither resumed (no latest.pt) nor restarted (folder not empty)."""
+    import cardtrain.gan
+
+    real_step, calls = cardtrain.gan.GanStep.train_step, []
+
+    def interrupted_at_step_3(self, real_a, real_b):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(self, real_a, real_b)
+
+    run = tmp_path / "run"
+    monkeypatch.setattr(cardtrain.gan.GanStep, "train_step", interrupted_at_step_3)
+    result = runner.invoke(app, ["fit", str(tiny_data), "--out", str(run), *TINY_OPTIONS])
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    assert result.output.strip() == f"interrupted; continue with: cardtrain fit --resume {run}  " \
+                                    "(step 0: no checkpoint was written yet)"  # fmt: skip
+    assert not (run / "checkpoints" / "latest.pt").exists()
+    resumed = runner.invoke(app, ["fit", "--resume", str(run), "--device", "cpu"])
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.output.startswith("trained 4 steps in ")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -93,7 +97,7 @@ def test_batched_equals_frame_by_frame(checkpoint: Path, tiny_data: Path) -> Non
 def test_folder_to_folder_and_single_image(checkpoint: Path, tiny_data: Path, tmp_path: Path) -> None:
     result = predict(checkpoint, tiny_data / "val", tmp_path / "out")
     assert result.frames == 4
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"val_{i:03d}.png" for i in range(4)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["predict.json"] + [f"val_{i:03d}.png" for i in range(4)]
     predict(checkpoint, tiny_data / "val" / "val_000.png", tmp_path / "one.jpg")
     assert cv2.imread(str(tmp_path / "one.jpg")).shape == (32, 32, 3)
     with pytest.raises(CardtrainError, match="an image file holds one frame"):
@@ -142,3 +146,84 @@ def test_outputs_get_ordinary_permissions(checkpoint: Path, tiny_data: Path, tmp
     os.umask(umask)
     predict(checkpoint, tiny_data / "val" / "val_000.png", tmp_path / "one.png")
     assert (tmp_path / "one.png").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture()
+def pin(tiny_data: Path, tmp_path: Path) -> Path:
+    """A folder of two input images."""
+    folder = tmp_path / "pin"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes((tiny_data / "val" / "val_000.png").read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [("pin", "pin"), ("pin/a.png", "pin/a.png"), ("pin/a.png", "pin"), ("pin", ".")],
+)
+def test_never_writes_over_its_inputs(checkpoint: Path, pin: Path, source: str, output: str) -> None:
+    """Issue 13: `predict CK pin --out pin` and `a.png --out a.png` overwrote the inputs."""
+    before = _tree(pin.parent)
+    with pytest.raises(CardtrainError, match="is the input .* or holds it"):
+        predict(checkpoint, pin.parent / source, pin.parent / output)  # "." holds pin
+    assert _tree(pin.parent) == before
+
+
+def test_inputs_sharing_a_name_are_refused_before_any_work(checkpoint: Path, pin: Path, tmp_path: Path) -> None:
+    """Issue 13: dup.jpg and dup.png gave one dup.png, the other lost, and a summary of 2 frames."""
+    image = cv2.imread(str(pin / "a.png"))
+    cv2.imwrite(str(pin / "a.jpg"), image)
+    with pytest.raises(CardtrainError, match=r"pin: a.jpg, a.png would all be written as .*/out/a.png"):
+        predict(checkpoint, pin, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert predict(checkpoint, pin, tmp_path / "out.mp4").frames == 3  # a video has no names to clash
+
+
+class TestFolderOutputIsStaged:
+    def test_an_interrupted_run_leaves_nothing(self, checkpoint: Path, tiny_data: Path, tmp_path: Path) -> None:
+        def interrupt(done: int, total: int) -> None:
+            if done == 2:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            predict(checkpoint, tiny_data / "val", tmp_path / "out", batch_size=1, progress=interrupt)
+        assert list(tmp_path.iterdir()) == []  # no complete-looking partial set, no hidden folder
+
+    def test_a_rerun_leaves_no_stale_file(self, checkpoint: Path, tiny_data: Path, pin: Path, tmp_path: Path) -> None:
+        predict(checkpoint, tiny_data / "val", tmp_path / "out")
+        predict(checkpoint, pin, tmp_path / "out")
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png", "predict.json"]
+        made_by = json.loads((tmp_path / "out" / "predict.json").read_text())
+        assert (made_by["source"], made_by["frames"]) == (str(pin.resolve()), 2)
+
+    def test_a_folder_not_made_by_predict_is_not_replaced(self, checkpoint: Path, pin: Path, tmp_path: Path) -> None:
+        (tmp_path / "photos").mkdir()
+        (tmp_path / "photos" / "holiday.jpg").write_bytes(b"precious")
+        with pytest.raises(UserError, match="photos: exists, is not empty and is not a predict output"):
+            predict(checkpoint, pin, tmp_path / "photos")
+        assert _tree(tmp_path / "photos") == {"holiday.jpg": b"precious"}
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 9)) + chunk(b"IEND", b"")
+
+
+def test_a_huge_header_in_a_folder_is_skipped_with_a_warning(
+    checkpoint: Path, pin: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13: a 68-byte PNG claiming 40000x30000 pixels crashed predict with an OpenCV traceback."""
+    (pin / "huge.png").write_bytes(_png_header_only(40000, 30000))
+    with caplog.at_level(logging.WARNING, logger="cardtrain"):
+        result = predict(checkpoint, pin, tmp_path / "out")
+    assert result.frames == 2 and result.skipped == (pin / "huge.png",)
+    assert any("huge.png" in record.getMessage() for record in caplog.records)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import cv2
 import pytest
 import torch
 
-from cardtrain.checkpoint import REQUIRED, load_checkpoint, load_generator, save_checkpoint
+from cardtrain.checkpoint import REQUIRED, CheckpointWriter, load_checkpoint, load_generator, save_checkpoint
 from cardtrain.config import TrainConfig
 from cardtrain.data import load_split
 from cardtrain.errors import CardtrainError
 from cardtrain.evaluate import score_pairs
 from cardtrain.models import build_generator, init_weights
 from cardtrain.train import METRIC_COLUMNS, _lr_at, fit
-from tests.cardtrain.conftest import TINY
+from tests.cardtrain.conftest import TINY, make_dataset
 
 CPU = torch.device("cpu")
 
@@ -164,6 +169,113 @@ def test_learning_rate_schedule() -> None:
     assert _lr_at(49, 100, decaying) == 2e-4
     assert _lr_at(75, 100, decaying) == pytest.approx(1e-4)
     assert _lr_at(99, 100, decaying) == pytest.approx(2e-4 / 50)
+
+
+def test_learning_rate_scales_with_the_images_per_step() -> None:
+    """Linear scaling from the reference batch (RESEARCH.md: batch 64 at 8e-4 kept the quality
+    of batch 16 at 2e-4), counting every process's batch, with a linear warm-up."""
+    rule = TrainConfig(lr=2e-4, lr_batch=16, batch_size=64)
+    assert _lr_at(0, 100, rule) == pytest.approx(8e-4)
+    assert _lr_at(0, 100, rule.override(batch_size=16), world_size=4) == pytest.approx(8e-4)  # 4 x 16 images
+    assert _lr_at(0, 100, rule.override(batch_size=16)) == 2e-4
+    warm = rule.override(lr_warmup=0.1, lr_decay=0.5)  # 10 steps up, 50 down
+    assert [_lr_at(s, 100, warm) for s in (0, 4, 9, 10, 50)] == pytest.approx([8e-5, 4e-4, 8e-4, 8e-4, 8e-4])
+    assert _lr_at(75, 100, warm) == pytest.approx(4e-4)
+
+
+def test_fit_logs_the_scaled_and_warmed_up_learning_rate(tiny_data: Path, tmp_path: Path) -> None:
+    config = TINY.override(lr=1e-3, lr_batch=1, lr_warmup=0.5, epochs=2)  # batch 2: lr 2e-3, 4 warm-up steps
+    fit(tiny_data, tmp_path / "run", config, device="cpu")
+    logged = [float(r["lr"]) for r in _metrics(tmp_path / "run") if r["lr"]]
+    assert logged == pytest.approx([5e-4, 1e-3, 1.5e-3, 2e-3, 2e-3, 2e-3, 2e-3, 2e-3])
+    adam = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt").state["opt_g"]["param_groups"][0]
+    assert adam["lr"] == pytest.approx(2e-3)  # what the optimiser used, not only what was logged
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_from_step_0(
+    tiny_data: Path, tiny_run: Path, tmp_path: Path
+) -> None:
+    """Issue 13: Ctrl-C before the first checkpoint left a folder that neither --resume (no
+    latest.pt) nor --out (not empty) accepted. Resumed, it ends as a run never stopped."""
+
+    def stop_at_step_2(step: int, total: int, stats: object) -> None:
+        if step == 2:
+            raise KeyboardInterrupt
+
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_data, run, TINY.override(eval_every=3), device="cpu", progress=stop_at_step_2)
+    assert (run / "config.json").is_file() and not (run / "checkpoints" / "latest.pt").exists()
+    with pytest.raises(CardtrainError, match="already exists and is not empty; pass --resume"):
+        fit(tiny_data, run, TINY.override(eval_every=3), device="cpu")
+    result = fit(None, run, resume=True, device="cpu")
+    assert (result.start_step, result.steps) == (0, 8)
+    whole, resumed = _weights(tiny_run), _weights(run)
+    assert all(torch.equal(whole["generator"][k], v) for k, v in resumed["generator"].items())
+
+
+def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    with pytest.raises(CardtrainError, match="not a cardtrain run"):
+        fit(None, tmp_path, resume=True, device="cpu")
+
+
+def test_without_a_val_split_it_warns_and_writes_no_best(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = make_dataset(tmp_path / "data", train=4, val=0)
+    with caplog.at_level(logging.WARNING, logger="cardtrain"):
+        result = fit(data, tmp_path / "run", TINY.override(epochs=1), device="cpu")
+    assert result.val is None and result.best_val_l1 is None
+    assert "no val split, so no validation metrics and no best.pt" in caplog.text
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["latest.pt"]
+
+
+class TestCheckpointWriter:
+    def test_writes_a_snapshot_taken_at_submit(self, tmp_path: Path) -> None:
+        """Training goes on updating the tensors in place while the thread writes."""
+        weights = torch.zeros(1000)
+        with CheckpointWriter() as writer:
+            writer.submit(tmp_path / "latest.pt", {"w": weights, "nested": [{"m": weights}]}, also=tmp_path / "best.pt")
+            weights.add_(1)  # the next optimiser step, before the write is done
+        for name in ("latest.pt", "best.pt"):
+            state = torch.load(tmp_path / name, weights_only=True)
+            assert not state["w"].any() and not state["nested"][0]["m"].any()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "latest.pt"]
+
+    def test_an_error_in_the_thread_reaches_the_caller(self, tmp_path: Path) -> None:
+        (tmp_path / "file").write_text("")
+        writer = CheckpointWriter()
+        writer.submit(tmp_path / "file" / "latest.pt", {"step": 1})  # cannot be written under a file
+        with pytest.raises(Exception, match="cannot write here"):
+            writer.close()
+
+    def test_a_kill_while_writing_leaves_the_previous_latest_loadable(self, tmp_path: Path) -> None:
+        """SIGKILL in the middle of the background write of step 2: latest.pt is still step 1's."""
+        script = textwrap.dedent(f"""
+            import sys, time, torch
+            from pathlib import Path
+            import cardtrain.checkpoint as checkpoint
+            latest = Path({str(tmp_path / "latest.pt")!r})
+            with checkpoint.CheckpointWriter() as writer:
+                writer.submit(latest, {{"step": 1, "w": torch.ones(10)}})
+            real_save = torch.save
+            def slow_save(state, path):  # half a file, then the kill
+                real_save(state, path)
+                data = Path(path).read_bytes()
+                Path(path).write_bytes(data[: len(data) // 2])
+                print("writing", flush=True)
+                time.sleep(60)
+            checkpoint.torch.save = slow_save
+            writer = checkpoint.CheckpointWriter()
+            writer.submit(latest, {{"step": 2, "w": torch.zeros(10)}})
+            writer.wait()
+        """)
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None and child.stdout.readline() == "writing\n"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        state = torch.load(tmp_path / "latest.pt", weights_only=True)
+        assert state["step"] == 1 and torch.equal(state["w"], torch.ones(10))
 
 
 @pytest.mark.skipif(
