@@ -2,14 +2,21 @@
 
 Two stages, because the card must be found robustly but located precisely:
 
-1. On a small copy of the photo, the card is the brightest near-white blob that looks like a
-   quadrilateral. Several thresholds are tried (one fixed threshold bleeds into a bright table
-   or misses a dim card) and the most card-like region wins; two equally card-like regions
-   mean two cards.
+1. On a small copy of the photo, candidate regions come from two sources: bright, neutral
+   regions (the darkest of B, G, R above several thresholds) and regions enclosed by edges
+   (the colour gradient below several thresholds), the second for cards that are barely
+   brighter than the table or whose face is mostly dark art. A candidate is card-like when its
+   convex hull is nearly a quadrilateral of a card's proportions and the ring just inside its
+   outline holds paper brighter than the ring just outside (a green folder or a table patch
+   enclosed by edges does not). The biggest card-like region wins; a second one as big
+   elsewhere means two cards, and a paper region cut by the photo's border that is as big
+   means the card is partly out of frame.
 2. On the full-resolution photo, each straight edge is sampled across at many points, the
    edge found at sub-pixel precision in every profile, and a robust line fitted; adjacent
    lines intersect at the corners. The rounded corners are left out of the fits, which is
-   why corner detectors (cornerSubPix) fail on cards and line fits do not.
+   why corner detectors (cornerSubPix) fail on cards and line fits do not. The edge taken is
+   the outermost sharp colour step of the side's mean profile: a card printed with a dark
+   outline or frame ends where the frame meets the table, not where the white meets the frame.
 """
 
 from __future__ import annotations
@@ -20,15 +27,25 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
+from cardprep.errors import CardprepError
 
 SEARCH_SIDE = 640  # long side of the small copy the card is searched in
 _MIN_AREA = 0.01  # of the small copy: smaller blobs are not the card
 _MIN_FILL = 0.93  # region area / its quadrilateral's area
+_CUT_FILL = 0.95  # the same for a region cut by the border, its hull against a pentagon (a disc fails it)
+_MAX_CUT_AREA = 0.4  # of the small copy: a region cut by the border and bigger is the table
+_MIN_OPPOSITE = 0.7  # shorter / longer of two opposite sides: steeper perspective is no photo of a card
+_MIN_PAPER_STEP = 12.0  # grey levels the paper ring must be brighter than the table ring
 _EDGE_SPAN = (0.16, 0.84)  # part of each side sampled: clear of rounded corners and indices
 _EDGE_SAMPLES = 48
+_MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly noise
+_FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
+_STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
+_MIN_STEP_SLOPE = 10.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
+_STEP_WIDTH = 8  # profile samples (2 px) either side of a step within which it must stand out
 
 
-class CardNotFound(Exception):
+class CardNotFound(CardprepError):
     """No card, or more than one, in a photo; the message says which."""
 
 
@@ -45,23 +62,53 @@ class CardOutline:
         return geometry.long_side(self.corners)
 
 
+@dataclass(frozen=True)
+class _Region:
+    """A card-like region of the small copy."""
+
+    area: float
+    fill: float  # region area / its polygon's area, at most 1
+    quad: np.ndarray  # (4, 2) for a whole region; the hull's pentagon for one cut by the border
+    cut: bool  # touches the photo's border
+
+
 def find_card(photo: np.ndarray) -> CardOutline:
     """The single card in ``photo`` (BGR uint8); raises CardNotFound otherwise."""
-    paper = paper_channel(photo)
-    scale = SEARCH_SIDE / max(photo.shape[:2])
-    small = cv2.resize(paper, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else paper
-    scale = min(scale, 1.0)
-    rough = _rough_quad(small) / scale
+    colour = photo if photo.ndim == 3 else cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
+    scale = min(SEARCH_SIDE / max(photo.shape[:2]), 1.0)
+    rough = _rough_quad(_shrunk(colour, scale)) / scale
     # Pixel centres: a small-image pixel x covers full-image x / scale + (1 / scale - 1) / 2.
     rough += (1 / scale - 1) / 2
-    reach = 2.0 / scale + 2
+    reach = 3.0 / scale + 2
+    frame = _FRAME_REACH * geometry.long_side(rough)
     # Only the card's surroundings are smoothed: a 12 MP photo is mostly table.
-    low = np.maximum(np.floor(rough.min(axis=0) - 2 * reach), 0).astype(int)
-    high = np.minimum(np.ceil(rough.max(axis=0) + 2 * reach), [paper.shape[1], paper.shape[0]]).astype(int)
-    smooth = cv2.GaussianBlur(paper[low[1]:high[1], low[0]:high[0]].astype(np.float32), (0, 0), 1.0)
-    corners, _ = _fit_edges(smooth, rough - low, reach=reach)
-    corners, rms = _fit_edges(smooth, corners, reach=3.0)
+    margin = 2 * reach + frame
+    low = np.maximum(np.floor(rough.min(axis=0) - margin), 0).astype(int)
+    high = np.minimum(np.ceil(rough.max(axis=0) + margin), [photo.shape[1], photo.shape[0]]).astype(int)
+    crop = colour[low[1]:high[1], low[0]:high[0]]
+    # The darkest and the brightest of B, G, R, each smoothed itself (the darkest of smoothed
+    # channels is a noisier, biased edge): paper ends where the first falls; a dark printed
+    # frame meets a table where either rises.
+    blue, green, red = cv2.split(crop)
+    channels = cv2.merge([cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)])
+    smooth = cv2.GaussianBlur(channels.astype(np.float32), (0, 0), 1.0)
+    corners, _ = _fit_edges(smooth, rough - low, inside=reach, outside=reach, strongest=True)
+    corners, _ = _fit_edges(smooth, corners, inside=3.0, outside=3.0 + frame, strongest=False)
+    corners, rms = _fit_edges(smooth, corners, inside=2.0, outside=2.0, strongest=False)
     return CardOutline(_short_side_first(corners + low), rms)
+
+
+def _shrunk(photo: np.ndarray, scale: float) -> np.ndarray:
+    """``photo`` resized by ``scale`` <= 1, averaging: first by a whole factor (OpenCV's fast
+    path, 4x faster on 12 MP), then the rest of the way."""
+    if scale >= 1:
+        return photo
+    factor = int(1 / scale)
+    height, width = photo.shape[:2]
+    if factor >= 2:
+        photo = cv2.resize(photo, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+    return cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
 
 
 def paper_channel(photo: np.ndarray) -> np.ndarray:
@@ -77,55 +124,135 @@ def paper_channel(photo: np.ndarray) -> np.ndarray:
 
 def _rough_quad(small: np.ndarray) -> np.ndarray:
     """The card's corners in the small copy, to a pixel or two."""
-    candidates = []
-    low, high = np.percentile(small, [50, 99.5])
-    for threshold in np.linspace(low, high, 12)[1:-1]:
-        candidates.extend(_card_like_regions(small >= threshold))
-    if not candidates:
-        raise CardNotFound("no card found (no bright, four-sided region)")
-    best = max(candidates, key=lambda c: c[0])
+    paper = paper_channel(small)
+    shapes = [region for mask, pixel in _candidate_masks(small, paper) for region in _card_like_regions(mask, pixel)]
+    regions = _with_paper(shapes, paper)
+    whole = [r for r in regions if not r.cut]
+    if not whole:
+        if regions:
+            raise CardNotFound("the card is partly out of the frame (its paper runs off the photo's border); "
+                               "keep the whole card in the photo")
+        raise CardNotFound("no card found (no four-sided paper region brighter than its surroundings)")
+    best = max(whole, key=lambda r: r.fill * np.sqrt(r.area))
     # Another region as big as the best, elsewhere in the photo, is a second card.
-    for _, area, quad in candidates:
-        apart = np.linalg.norm(quad.mean(axis=0) - best[2].mean(axis=0)) > np.sqrt(best[1])
-        if apart and area > 0.6 * best[1]:
+    for region in whole:
+        apart = np.linalg.norm(region.quad.mean(axis=0) - best.quad.mean(axis=0)) > np.sqrt(best.area)
+        if apart and region.area > 0.6 * best.area:
             raise CardNotFound("two or more cards found; lay one card per photo")
-    return best[2]
+    return best.quad
 
 
-def _card_like_regions(mask: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
-    """(score, area, quad) for each blob in ``mask`` that is a filled, card-shaped quadrilateral."""
+def _candidate_masks(small: np.ndarray, paper: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """Masks whose blobs may be the card, each with its pixel size in small-copy pixels:
+    bright paper at several thresholds; neutral (grey to white) regions, which keep a card
+    whole under a shadow's edge on a coloured table; and the regions enclosed by colour edges
+    at several edge strengths, found on a half-size copy (table texture makes their outlines
+    long, and tracing them is the costly part)."""
+    low, high = np.percentile(paper[::2, ::2], [50, 99.5])
+    masks = [(paper >= threshold, 1) for threshold in np.linspace(low, high, 12)[1:-1]]
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    lit = hsv[..., 2] >= _MIN_NEUTRAL_VALUE
+    masks += [(lit & (hsv[..., 1] < saturation), 1) for saturation in (25, 45, 70)]
+    half = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    gradient = np.zeros(half.shape[:2], np.float32)
+    for channel in cv2.split(half.astype(np.float32)):
+        gradient = np.maximum(gradient, cv2.magnitude(cv2.Sobel(channel, cv2.CV_32F, 1, 0),
+                                                      cv2.Sobel(channel, cv2.CV_32F, 0, 1)))
+    masks += [(gradient < level, 2) for level in np.percentile(gradient, [70, 80, 88, 94])]
+    return masks
+
+
+def _card_like_regions(mask: np.ndarray, pixel: int) -> list[_Region]:
+    """Each blob in ``mask`` that is a filled quadrilateral of a card's shape or, where it
+    touches the border, a filled cut quadrilateral; in small-copy pixels (a mask pixel is
+    ``pixel`` of them)."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    min_area = _MIN_AREA * mask.size
+    height, width = mask.shape
     found = []
     for contour in contours:
         area = cv2.contourArea(contour)
-        if area < min_area:
+        if area < _MIN_AREA * mask.size:
             continue
+        points = contour.reshape(-1, 2)
+        cut = bool(np.any(points.min(axis=0) <= 0) or points[:, 0].max() >= width - 1 or points[:, 1].max() >= height - 1)
         hull = cv2.convexHull(contour)
-        quad = cv2.approxPolyN(hull, 4).reshape(4, 2).astype(np.float64)
-        quad_area = cv2.contourArea(quad.astype(np.float32))
-        if quad_area <= 0 or not _MIN_FILL <= area / quad_area <= 1 / _MIN_FILL:
+        corners = 5 if cut else 4
+        if len(hull) < corners:
             continue
-        sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-        aspect = (sides[0] + sides[2]) / (sides[1] + sides[3])
-        aspect = max(aspect, 1 / aspect)
-        if not 1.05 < aspect < 2.2:  # a card is 88 / 63 = 1.40; perspective stretches it
+        polygon = cv2.approxPolyN(hull, corners).reshape(-1, 2).astype(np.float64)
+        polygon_area = cv2.contourArea(polygon.astype(np.float32))
+        # A cut card's art can reach the border and so fall outside its blob: its hull counts.
+        filled = cv2.contourArea(hull) if cut else area
+        fill = min(filled / polygon_area, polygon_area / filled) if polygon_area > 0 else 0.0
+        if fill < (_CUT_FILL if cut else _MIN_FILL) or (cut and area > _MAX_CUT_AREA * mask.size):
             continue
-        fill = min(area / quad_area, quad_area / area)
-        found.append((fill * np.sqrt(area), area, quad))
+        if not cut and not _card_proportions(polygon):
+            continue
+        found.append(_Region(filled * pixel**2, fill, polygon * pixel + (pixel - 1) / 2, cut))
     return found
 
 
-def _fit_edges(smooth: np.ndarray, corners: np.ndarray, reach: float) -> tuple[np.ndarray, float]:
+def _with_paper(regions: list[_Region], paper: np.ndarray) -> list[_Region]:
+    """The regions with paper just inside their outline; the many masks find the same region
+    again and again, so each outline (to 3 px) is judged once."""
+    steps: dict[bytes, float] = {}
+    kept = []
+    for region in regions:
+        key = np.round(region.quad / 3).astype(np.int32).tobytes()
+        if key not in steps:
+            steps[key] = _paper_step(paper, region.quad)
+        if steps[key] >= _MIN_PAPER_STEP:
+            kept.append(region)
+    return kept
+
+
+def _card_proportions(quad: np.ndarray) -> bool:
+    """A card's 88:63 sides under a hand-held camera's perspective: stretched, but opposite
+    sides of similar length (a triangle of paper inside a face's art is no card)."""
+    edges = np.roll(quad, -1, axis=0) - quad
+    sides = np.linalg.norm(edges, axis=1)
+    aspect = (sides[0] + sides[2]) / (sides[1] + sides[3])
+    opposite = min(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1])
+    # cos of each corner's angle: a card's corners stay within about 30 degrees of square
+    cosines = np.abs(np.sum(edges * np.roll(edges, 1, axis=0), axis=1)) / (sides * np.roll(sides, 1))
+    return 1.05 < max(aspect, 1 / aspect) < 2.2 and opposite > _MIN_OPPOSITE and cosines.max() < 0.5
+
+
+def _paper_step(paper: np.ndarray, polygon: np.ndarray) -> float:
+    """How much brighter the paper just inside ``polygon`` is than the table just outside: the
+    bright part (80th percentile) of an inner ring, a card's white margin even under a dark
+    printed frame or dense art, against the median of an outer ring."""
+    centre = polygon.mean(axis=0)
+    low = np.maximum(np.floor(centre + 1.15 * (polygon.min(axis=0) - centre)) - 1, 0).astype(int)
+    high = np.minimum(np.ceil(centre + 1.15 * (polygon.max(axis=0) - centre)) + 2, paper.shape[::-1]).astype(int)
+    crop = paper[low[1]:high[1], low[0]:high[0]]
+
+    def fill(factor: float) -> np.ndarray:
+        mask = np.zeros(crop.shape, np.uint8)
+        cv2.fillConvexPoly(mask, np.round(centre - low + factor * (polygon - centre)).astype(np.int32), 1)
+        return mask.astype(bool)
+
+    inner = fill(0.97) & ~fill(0.85)
+    outer = fill(1.12) & ~fill(1.03)
+    # A ring mostly beyond the photo's border says nothing about the region's surroundings.
+    if not inner.any() or outer.sum() < 0.5 * (1.12**2 - 1.03**2) * cv2.contourArea(polygon.astype(np.float32)):
+        return 0.0
+    return float(np.percentile(crop[inner], 80) - np.median(crop[outer]))
+
+
+def _fit_edges(smooth: np.ndarray, corners: np.ndarray, *, inside: float, outside: float,
+               strongest: bool) -> tuple[np.ndarray, float]:
     """Corners refined by fitting a line to sub-pixel edge points along each side.
 
-    ``reach`` is how far (pixels) across the current side the true edge may lie.
+    The true edge lies between ``inside`` pixels inside and ``outside`` pixels outside the
+    current side; ``strongest`` takes each profile's steepest descent of the paper channel
+    (for a rough start), otherwise the outermost sharp colour step of the side is followed.
     """
     centre = corners.mean(axis=0)
     lines, residuals = [], []
     for i in range(4):
         start, end = corners[i], corners[(i + 1) % 4]
-        points, strength = _edge_points(smooth, start, end, centre, reach)
+        points, strength = _edge_points(smooth, start, end, centre, (inside, outside), strongest)
         keep = strength > 0.25 * np.median(strength)
         if keep.sum() < 6:
             raise CardNotFound("card edge too faint to locate")
@@ -137,28 +264,64 @@ def _fit_edges(smooth: np.ndarray, corners: np.ndarray, reach: float) -> tuple[n
 
 
 def _edge_points(smooth: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndarray,
-                 reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """Where the paper ends along profiles across the side start-end: the steepest descent
-    going outward, located by a parabola through the gradient peak."""
+                 span: tuple[float, float], strongest: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Where the card ends along profiles across the side start-end, and how sharply: the peak
+    of the step's gradient in each profile, located by a parabola."""
     along = end - start
     normal = np.array([along[1], -along[0]]) / np.linalg.norm(along)
     if np.dot(normal, (start + end) / 2 - centre) < 0:
         normal = -normal  # outward
     t = np.linspace(*_EDGE_SPAN, _EDGE_SAMPLES)
     step = 0.25
-    offsets = np.arange(-reach, reach + step / 2, step)
+    offsets = np.arange(-span[0], span[1] + step / 2, step)
     base = start + t[:, None] * along
     grid = base[:, None, :] + offsets[None, :, None] * normal
     profiles = cv2.remap(smooth, grid[..., 0].astype(np.float32), grid[..., 1].astype(np.float32),
                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    descent = -np.gradient(profiles, axis=1)
-    peak = np.clip(descent.argmax(axis=1), 1, len(offsets) - 2)
+    slopes = np.gradient(profiles, axis=1)  # (samples, offsets, darkest and brightest channel) per sample outward
+    paper_descent = -slopes[..., 0]
+    if strongest:
+        rise, window = paper_descent, np.ones(len(offsets), bool)
+    else:
+        rise, window = _outermost_step(slopes, paper_descent, step)
+    peak = np.where(window, rise, -np.inf).argmax(axis=1)
+    peak = np.clip(peak, 1, len(offsets) - 2)
     rows = np.arange(len(t))
-    left, mid, right = descent[rows, peak - 1], descent[rows, peak], descent[rows, peak + 1]
+    left, mid, right = rise[rows, peak - 1], rise[rows, peak], rise[rows, peak + 1]
     curvature = left - 2 * mid + right
     shift = np.where(curvature < 0, 0.5 * (left - right) / np.where(curvature < 0, curvature, -1), 0.0)
     where = offsets[peak] + np.clip(shift, -1, 1) * step
     return base + where[:, None] * normal, mid
+
+
+def _outermost_step(slopes: np.ndarray, paper_descent: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each profile's slope across the side's outermost sharp step, and the offsets (within
+    1.5 px of that step) where its peak is looked for.
+
+    The mean of the side's profiles shows the steps that run along the whole side (the
+    card's edge, a printed frame's inner edge) while the table's texture averages out. Where
+    that step is paper ending (the paper channel falls), the paper channel's slope is followed:
+    JPEG keeps colour at half resolution, so a colour difference would blur the edge.
+    Otherwise (a dark frame meeting the table) the slope along the step's colour change is.
+    """
+    mean = slopes.mean(axis=0)  # (offsets, channels)
+    size = np.linalg.norm(mean, axis=1)
+    least = max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * step)
+    steps = np.flatnonzero(_prominence(size, _STEP_WIDTH) >= least)
+    outermost = int(steps[-1]) if len(steps) else int(size.argmax())
+    window = np.abs(np.arange(len(size)) - outermost) <= 6
+    if paper_descent[:, outermost].mean() >= 0.5 * size[outermost]:
+        return paper_descent, window
+    return slopes @ (mean[outermost] / size[outermost]), window
+def _prominence(values: np.ndarray, width: int) -> np.ndarray:
+    """How far each local peak of ``values`` rises above the lower of its two sides within
+    ``width`` samples (the higher of the two side minima); negative where there is no peak.
+    A card's edge is a sharp peak of slope; the soft edge of its drop shadow is a broad hump."""
+    padded = np.pad(values, width, constant_values=np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1)
+    sides = np.maximum(windows[:, :width].min(axis=1), windows[:, width + 1:].min(axis=1))
+    peak = values >= np.maximum(windows[:, width - 1], windows[:, width + 1])
+    return np.where(peak, values - sides, -np.inf)
 
 
 def _robust_line(points: np.ndarray) -> np.ndarray:
