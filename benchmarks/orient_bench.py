@@ -1,16 +1,15 @@
 """How often B's orientation is decided right, per card design, against the pip-skew baseline.
 
-For each design (the built-in deck, and every folder of ``tests/fixtures/decks`` holding
-``<rank>-clubs.png`` and ``<rank>-hearts.png``) and each rank A-K, ``--pairs`` pairs are made
-the way align sees them: the club card as A and the heart card as B, each rectified into the
-card frame with realistic nuisance drawn per pair from a seeded generator (outline
-misregistration of 0.5-1.5 px per corner, which is also perspective slack; a photo 1-2.2 times
+For each design (the built-in deck's designs, and every folder of ``tests/fixtures/decks``)
+and each rank A-K, ``--pairs`` pairs are made the way align sees them: the club card as A and
+the heart card as B, each rectified into the card frame with realistic nuisance drawn per
+pair from a seeded generator (outline misregistration of 0.5-1.5 px per corner, which is also perspective slack; a photo 1-2.2 times
 coarser than the frame; blur; a light gradient; a colour cast; noise; JPEG), and B turned by a
 half turn with probability one half. Then ``cardprep.orient.decide_orientation`` and the
 baseline (``cards.half_turn_fits_better``, the pips' row skew) decide on the same images.
 
 Truth of "matters": odd ranks change under a half turn; 6 and 8 do where the design's middle
-side pips all point one way (``ONE_WAY_SIDE_PIPS``, read from the rendered designs by eye);
+side pips all point one way (the built-in style says; ``ONE_WAY_SIDE_PIPS`` for the others);
 2, 4, 10 and the double-headed faces look the same turned. Per design, of the pairs where it
 matters: right (the turn is the truth, with confidence), false flips (turned but upright),
 missed flips (upside down, kept with confidence), uncertain (flagged: counts as not right);
@@ -34,11 +33,12 @@ import numpy as np
 
 from cardprep import cards, geometry
 from cardprep.orient import decide_orientation
-from cardprep.sim.deck import Suit, draw_card
-from cardprep.spec import FACE_RANKS, ODD_RANKS, RANKS
+from cardprep.sim import STYLES, BuiltInDeck, Deck, Design, Suit, load_deck
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS
 
 DECKS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "decks"
-BUILT_IN = "built-in"
+# Read from the rendered designs by eye: whose 6 and 8 change under a half turn (Bellot's 8 is
+# two columns of four, point-symmetric). The built-in designs say so in their style.
 ONE_WAY_SIDE_PIPS = {"aguilar": ("6", "8"), "bellot": ("6",), "kennard": ("6", "8"),
                      "kennard-bigindex": ("6", "8")}
 PX_PER_MM = cards.PX_PER_MM
@@ -65,17 +65,25 @@ class Tally:
             setattr(self, name, getattr(self, name) + value)
 
 
-def load_faces(design: str) -> dict[tuple[str, str], np.ndarray]:
-    """(rank, suit) -> BGRA face at 5 px/mm covering the card frame exactly."""
+def all_decks() -> list[tuple[Deck, tuple[str, ...]]]:
+    """Every design with the ranks 6 and 8 among those that change under a half turn."""
+    decks: list[tuple[Deck, tuple[str, ...]]] = [
+        (BuiltInDeck(d), ("6", "8") if STYLES[d].side_pips_one_way else ()) for d in Design]
+    if DECKS.is_dir():
+        for folder in sorted(p for p in DECKS.iterdir() if p.is_dir()):
+            decks.append((load_deck(folder), ONE_WAY_SIDE_PIPS.get(folder.name, ("6", "8"))))
+    return decks
+
+
+def load_faces(deck: Deck) -> dict[tuple[str, str], np.ndarray]:
+    """(rank, suit) -> BGRA face at the rectified card's scale, covering the card frame exactly."""
     faces = {}
+    size = (round(CARD_WIDTH_MM * PX_PER_MM), round(CARD_HEIGHT_MM * PX_PER_MM))
     for rank in RANKS:
-        for suit in ("clubs", "hearts"):
-            if design == BUILT_IN:
-                card = draw_card(rank, Suit(suit), px_per_mm=PX_PER_MM)
-                faces[rank, suit] = np.dstack([card.image, card.alpha])
-            else:
-                image = cv2.imread(str(DECKS / design / f"{rank}-{suit}.png"), cv2.IMREAD_UNCHANGED)
-                faces[rank, suit] = image if image.shape[2] == 4 else np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+        for suit in Suit:
+            card = deck.card(rank, suit, px_per_mm=PX_PER_MM)
+            bgra = cv2.resize(np.dstack([card.image, card.alpha]), size, interpolation=cv2.INTER_AREA)
+            faces[rank, suit.value] = bgra
     return faces
 
 
@@ -107,30 +115,25 @@ def photographed(face: np.ndarray, rng: np.random.Generator, *, turned: bool) ->
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
-def truly_matters(design: str, rank: str) -> bool:
-    return rank in ODD_RANKS or rank in ONE_WAY_SIDE_PIPS.get(design, ())
-
-
-def run_design(design: str, pairs: int, seed: int) -> Tally:
-    faces = load_faces(design)
+def run_design(deck: Deck, one_way: tuple[str, ...], pairs: int, seed: int) -> Tally:
+    faces = load_faces(deck)
     tally = Tally()
     for r, rank in enumerate(RANKS):
         for k in range(pairs):
-            rng = np.random.default_rng([seed, zlib.crc32(design.encode()), r, k])
+            rng = np.random.default_rng([seed, zlib.crc32(deck.name.encode()), r, k])
             turned = bool(rng.random() < 0.5)
             card_a = photographed(faces[rank, "clubs"], rng, turned=False)
             card_b = photographed(faces[rank, "hearts"], rng, turned=turned)
-            tally.add(score(design, rank, turned, card_a, card_b))
+            tally.add(score(rank in ODD_RANKS or rank in one_way, turned, card_a, card_b))
     return tally
 
 
-def score(design: str, rank: str, turned: bool, card_a: np.ndarray, card_b: np.ndarray) -> Tally:
+def score(matters: bool, turned: bool, card_a: np.ndarray, card_b: np.ndarray) -> Tally:
     start = time.perf_counter()
     decision = decide_orientation(card_a, card_b)
     middle = time.perf_counter()
     baseline = cards.half_turn_fits_better(cards.read_face(card_a), cards.read_face(card_b))
     end = time.perf_counter()
-    matters = truly_matters(design, rank)
     tally = Tally(pairs=1, seconds=middle - start, base_seconds=end - middle)
     tally.no_matter = int(not decision.matters)
     tally.no_matter_wrong = int(not decision.matters and matters)
@@ -146,11 +149,6 @@ def score(design: str, rank: str, turned: bool, card_a: np.ndarray, card_b: np.n
     return tally
 
 
-def designs(requested: list[str] | None) -> list[str]:
-    found = [BUILT_IN] + sorted(p.name for p in DECKS.iterdir() if (p / "A-clubs.png").exists()) if DECKS.exists() else [BUILT_IN]
-    return [d for d in found if not requested or d in requested]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=8, help="pairs per rank and design")
@@ -160,12 +158,14 @@ def main() -> None:
     print(f"{'design':18} {'pairs':>5} {'matter':>6} {'right':>7} {'false':>5} {'missed':>6} {'uncert':>6} "
           f"{'no-mat':>6} {'nm-bad':>6} {'alarm':>5} {'ms/pair':>7} | {'baseline right':>14} {'false':>5} {'ms/pair':>7}")
     total, foreign = Tally(), Tally()
-    for design in designs(args.designs):
-        tally = run_design(design, args.pairs, args.seed)
+    for deck, one_way in all_decks():
+        if args.designs and deck.name not in args.designs:
+            continue
+        tally = run_design(deck, one_way, args.pairs, args.seed)
         total.add(tally)
-        if design != BUILT_IN:
+        if not isinstance(deck, BuiltInDeck):
             foreign.add(tally)
-        print(row(design, tally))
+        print(row(deck.name, tally), flush=True)
     print(row("all", total))
     print(row("not drawn here", foreign))
 

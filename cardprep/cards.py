@@ -27,7 +27,10 @@ _MIN_FILL = 0.3  # of its bounding box: pips fill 0.38 (diamond) to 0.65 (heart)
 _ORNAMENT = 0.35  # of the largest pip's area: smaller shapes are ornaments (an ace's wreath)
 _FACE_MM = 34.0  # one ink shape this wide or tall is a face panel, not a pip (an ace's is 26)
 _FACE_INK = 0.2  # pale figures: ink this faint counts when looking for a face panel
+_FACE_INSET_MM = 4.0  # border lines lie outside this, face panels mostly inside
 _FACE_GAP_MM = 1.4  # gaps narrower than this within a figure are closed to find it whole
+_FACE_MIN_MM = 15.0  # and a face panel is at least this wide both ways
+_FACE_FILL = 0.15  # of its box: a face panel's ink fills more, a frame line along the edges less
 _RED = 0.25  # (R - max(G, B)) / paper white: above this a pip is red
 _DARK = 0.12  # below this it is black
 
@@ -75,14 +78,17 @@ def rectify(photo: np.ndarray, card_from: np.ndarray) -> np.ndarray:
 def ink_map(card: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ink in [0, 1] (0 paper, 1 no light in the darkest channel) and the paper's white, per pixel.
 
-    The white is the brightest darkest-channel value in a window wider than a pip, smoothed: a
-    light gradient across the card then dims ink and paper alike instead of pushing paper over
-    the ink threshold on the dark side. The darkest channel makes red, green and blue ink alike.
+    The white is the darkest channel closed over a window wider than a pip, smoothed: a light
+    gradient across the card then dims ink and paper alike instead of pushing paper over the
+    ink threshold on the dark side. The darkest channel makes red, green and blue ink alike.
     """
     darkest = card.min(axis=2).astype(np.float32)
     small = cv2.resize(darkest, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     k = max(3, round(_WHITE_WINDOW_MM * _px_per_mm(card) / 4))
-    white = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
+    # a closing fills every shape narrower than the window with the paper around it and,
+    # unlike the window's plain maximum, keeps a gradient's slope
+    white = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    white = cv2.blur(white, (k // 2 + 1, k // 2 + 1))
     white = np.maximum(cv2.resize(white, darkest.shape[::-1], interpolation=cv2.INTER_LINEAR), 1.0)
     return np.clip(1.0 - darkest / white, 0.0, 1.0), white
 
@@ -100,7 +106,7 @@ def read_face(card: np.ndarray) -> CardFace:
     mask[:inset], mask[-inset:], mask[:, :inset], mask[:, -inset:] = 0, 0, 0, 0
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     height, width = mask.shape
-    face, candidates = _has_face_panel(ink > _FACE_INK, inset, scale), []
+    face, candidates = _has_face_panel(ink > _FACE_INK, scale), []
     for label in range(1, count):
         left, top, w, h, area = stats[label]
         if min(left, top) > inset and left + w < width - inset and top + h < height - inset:
@@ -121,17 +127,22 @@ def read_face(card: np.ndarray) -> CardFace:
     return CardFace(tuple(sorted(pips, key=lambda p: (round(p.y), p.x))), False, redness)
 
 
-def _has_face_panel(faint: np.ndarray, inset: int, scale: float) -> bool:
-    """Whether one shape of faint ink, gaps under ``_FACE_GAP_MM`` closed, is wider or taller than a pip.
+def _has_face_panel(faint: np.ndarray, scale: float) -> bool:
+    """Whether one solid shape of faint ink, gaps under ``_FACE_GAP_MM`` closed, is a face panel.
 
-    Faint ink and closed gaps keep a pale figure whole when its thin frame fades in a photo.
+    Faint ink and closed gaps keep a pale figure whole when its thin frame fades in a photo; the
+    wider border band leaves out the card's border lines, which would join the indices to them.
     """
+    inset = round(_FACE_INSET_MM * scale)
     mask = np.zeros(faint.shape, np.uint8)
     mask[inset:-inset, inset:-inset] = faint[inset:-inset, inset:-inset]
     k = max(1, round(_FACE_GAP_MM * scale)) | 1
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    return bool(len(stats) > 1 and stats[1:, 2:4].max() > (_FACE_MM + _FACE_GAP_MM) * scale)
+    sides = np.sort(stats[1:, 2:4], axis=1)
+    large = (sides[:, 1] > (_FACE_MM + _FACE_GAP_MM) * scale) & (sides[:, 0] > _FACE_MIN_MM * scale)
+    filled = stats[1:, 4] >= _FACE_FILL * stats[1:, 2] * stats[1:, 3]  # not a hollow frame
+    return bool(np.any(large & filled))
 
 
 def _pip(labels: np.ndarray, label: int, stat: np.ndarray, centroid: np.ndarray, scale: float) -> Pip:

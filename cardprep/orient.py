@@ -41,7 +41,7 @@ _DIRECTION_CAP = 1.5  # one pip, however clear, counts at most this much
 _LAYOUT_WEIGHT = 0.15  # direction agreement per mm of layout cost
 _EVIDENCE_SCALE = 0.6  # evidence giving confidence 1 - 1/e
 _SYMMETRIC = 0.35  # self-evidence (a card against itself turned) below this: turning changes nothing
-_FACE_SYMMETRIC = 0.9  # face art whose ink correlates this well with its half turn
+_FACE_SYMMETRIC = 0.85  # face art correlating this well with its half turn (real double-headed: 0.89-0.99)
 
 
 @dataclass(frozen=True)
@@ -184,12 +184,20 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _half_turn_correlation(card: np.ndarray) -> float:
-    """Correlation of the card's blurred ink with its own half turn, inside the border band."""
-    ink, _ = ink_map(card)
-    scale = ink.shape[1] / CARD_WIDTH_MM
+    """Correlation of the card's look with its own half turn, inside the border band.
+
+    On the log of the brightness with its best-fitting plane taken out: a light gradient across
+    the card is such a plane, and would otherwise make any art look different turned.
+    """
+    scale = card.shape[1] / CARD_WIDTH_MM
     inset = round(3.0 * scale)
-    inner = cv2.GaussianBlur(ink[inset:-inset, inset:-inset], (0, 0), 0.5 * scale)
-    return float(cv2.matchTemplate(inner, inner[::-1, ::-1].copy(), cv2.TM_CCOEFF_NORMED)[0, 0])
+    grey = np.log(cv2.cvtColor(card, cv2.COLOR_BGR2GRAY).astype(np.float32) + 8.0)[inset:-inset, inset:-inset]
+    grey = cv2.GaussianBlur(grey, (0, 0), 0.5 * scale)
+    ys, xs = np.mgrid[0:grey.shape[0], 0:grey.shape[1]]
+    design = np.c_[np.ones(grey.size), xs.ravel(), ys.ravel()]
+    plane, *_ = np.linalg.lstsq(design, grey.ravel(), rcond=None)
+    flat = grey - (design @ plane).reshape(grey.shape)
+    return _correlation(flat, flat[::-1, ::-1])
 
 
 def _face_decision(a: _Reading, b: _Reading) -> OrientationDecision:

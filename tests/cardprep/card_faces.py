@@ -3,6 +3,7 @@ under tests/fixtures/decks, on a table colour, and as a rectified photo would sh
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -10,22 +11,30 @@ import numpy as np
 
 from cardprep import geometry
 from cardprep.cards import PX_PER_MM
-from cardprep.sim.deck import Suit, draw_card
+from cardprep.sim import BuiltInDeck, Deck, Design, Suit, load_deck
+from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 DECKS = Path(__file__).resolve().parents[1] / "fixtures" / "decks"
 BUILT_IN = "built-in"
 TABLE = (70, 110, 90)
 
 
+@lru_cache(maxsize=None)
+def deck(design: str) -> Deck:
+    """A built-in design by name ('built-in' is the classic one) or a fixture folder's deck."""
+    if design == BUILT_IN:
+        return BuiltInDeck()
+    if design in {d.value for d in Design}:
+        return BuiltInDeck(Design(design))
+    return load_deck(DECKS / design)
+
+
 def face(design: str, rank: str, suit: str) -> np.ndarray:
     """The card of ``design`` rectified (315 x 440 BGR), the table showing past its round corners."""
-    if design == BUILT_IN:
-        card = draw_card(rank, Suit(suit), px_per_mm=PX_PER_MM)
-        image, alpha = card.image, card.alpha
-    else:
-        rgba = cv2.imread(str(DECKS / design / f"{rank}-{suit}.png"), cv2.IMREAD_UNCHANGED)
-        image, alpha = rgba[..., :3], rgba[..., 3]
-    a = alpha.astype(np.float32)[..., None] / 255
+    card = deck(design).card(rank, Suit(suit), px_per_mm=PX_PER_MM)
+    size = (round(CARD_WIDTH_MM * PX_PER_MM), round(CARD_HEIGHT_MM * PX_PER_MM))
+    image = cv2.resize(card.image, size, interpolation=cv2.INTER_AREA)
+    a = cv2.resize(card.alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32)[..., None] / 255
     return (image * a + np.array(TABLE, np.float32) * (1 - a) + 0.5).astype(np.uint8)
 
 

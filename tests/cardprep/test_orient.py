@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from cardprep.orient import CONFIDENT, OrientationDecision, decide_orientation
-from cardprep.sim.deck import pip_layout
 from tests.cardprep.card_faces import BUILT_IN, face, photographed, pip_box
 
 ODD = ("A", "3", "5", "7", "9")
@@ -39,23 +38,12 @@ def test_point_symmetric_cards_do_not_matter(design, rank):
         assert not decision.matters and not decision.turn, (turned, decision)
 
 
-def one_way(card: np.ndarray, rank: str) -> np.ndarray:
-    """The built-in ``rank`` with its turned middle-row side pip turned back: both point one way."""
-    out = card.copy()
-    for spot in pip_layout(rank):
-        if not spot.upright and abs(spot.y - 44.0) < 1:
-            rows, cols = pip_box(spot.x, spot.y, spot.height + 1.5)
-            out[rows, cols] = card[rows, cols][::-1, ::-1]
-    return out
-
-
 @pytest.mark.parametrize("rank", ["6", "8"])
 def test_one_way_side_pips_make_six_and_eight_matter(rank):
-    a = one_way(face(BUILT_IN, rank, "clubs"), rank)
-    b = one_way(face(BUILT_IN, rank, "hearts"), rank)
-    assert not np.array_equal(b, b[::-1, ::-1])
+    # the built-in dark-faces design: classic pips, the middle-row side pips both upright
+    assert not np.array_equal(face("dark-faces", rank, "hearts"), face("dark-faces", rank, "hearts")[::-1, ::-1])
     for turned in (False, True):
-        decision = decide_orientation(photographed(a, 30), photographed(b, 31, turned=turned))
+        decision = decide_orientation(*pair("dark-faces", rank, 30, turned=turned))
         assert decision.matters and decision.turn == turned and not decision.uncertain, (turned, decision)
 
 
