@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from cardprep.cli import app
-from cardprep.cli._common import progress_bar, user_errors
+from cardprep.cli._common import output_path, progress_bar, user_errors
 from cardprep.errors import CardprepError
 from cardprep.sim import BuiltInDeck, Deck, Design, SimConfig, load_deck, simulate_set
 
@@ -33,7 +33,8 @@ DeckOption = Annotated[Optional[Path], typer.Option(
 
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Argument(help="Folder to write A/, B/ and truth.csv into (new, empty, or an earlier simulator output).")],
+    out: Annotated[Optional[Path], typer.Argument(help="Folder to write A/, B/ and truth.csv into (new, empty, or an earlier simulator output).", show_default=False)] = None,  # noqa: UP045
+    out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The output folder, as OUT.", show_default=False)] = None,  # noqa: UP045
     pairs: Annotated[int, typer.Option(help="Number of pairs; ranks cycle A, 2, ..., K.")] = 13,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 0,
     size: Annotated[str, typer.Option(help="Photo size as displayed, WIDTHxHEIGHT (1024x768 up to 12 MP: 4000x3000).")] = "1600x1200",
@@ -51,6 +52,7 @@ def simulate(
     """
     start = time.perf_counter()
     with user_errors():
+        out = output_path(out, out_option, default=None)
         config = SimConfig(size=parse_size(size), upside_down=upside_down, shake=shake, exif=exif)
         cards = deck_from_options(design, deck)
         with progress_bar() as bar:

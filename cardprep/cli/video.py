@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from cardprep.cli import app
-from cardprep.cli._common import progress_bar, user_errors
+from cardprep.cli._common import output_path, progress_bar, user_errors
 from cardprep.cli.simulate import DeckOption, DesignOption, deck_from_options, parse_size
 from cardprep.sim import Design, simulate_video
 
 
 @app.command()
 def video(
-    out: Annotated[Path, typer.Argument(help="The mp4 file to write (replaced if it exists).")],
+    out: Annotated[Optional[Path], typer.Argument(help="The mp4 file to write (replaced if it exists).", show_default=False)] = None,  # noqa: UP045
+    out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The mp4 file, as OUT.", show_default=False)] = None,  # noqa: UP045
     frames: Annotated[int, typer.Option(help="Number of frames.")] = 48,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same clip.")] = 0,
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT; the card moves inside the centred square.")] = "384x384",
@@ -32,6 +33,7 @@ def video(
     """
     start = time.perf_counter()
     with user_errors():
+        out = output_path(out, out_option, default=None)
         cards = deck_from_options(design, deck)
         with progress_bar() as bar:
             task = bar.add_task("rendering", total=frames)

@@ -76,7 +76,7 @@ def fit_command(
     ] = None,
     *,
     out: Annotated[
-        Optional[Path], typer.Option(help=escape("Run folder to create [default: runs/PRESET-TIME]."))
+        Optional[Path], typer.Option("--out", "-o", help=escape("Run folder to create [default: runs/PRESET-TIME]."))
     ] = None,
     preset: Annotated[
         Optional[PresetName],

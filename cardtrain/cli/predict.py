@@ -17,7 +17,7 @@ def predict_command(
     checkpoint: Annotated[Path, typer.Argument(help="A cardtrain checkpoint (RUN/checkpoints/best.pt).")],
     source: Annotated[Path, typer.Argument(metavar="INPUT", help="An image, a folder of images, or a video.")],
     out: Annotated[
-        Path, typer.Option("--out", help="OUTPUT: a video (.mp4, .avi), an image file, or a folder of PNGs.")
+        Path, typer.Option("--out", "-o", help="OUTPUT: a video (.mp4, .avi), an image file, or a folder of PNGs.")
     ],
     side_by_side: Annotated[bool, typer.Option(help="Write input | output frames, side by side.")] = False,
     batch_size: Annotated[int, typer.Option(help="Frames per forward pass.")] = 16,

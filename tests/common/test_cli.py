@@ -92,3 +92,26 @@ def test_output_path_positional_or_option():
         output_path(Path("a"), Path("b"), default=None)
     with pytest.raises(UserError, match="no output given"):
         output_path(None, None, default=None)
+
+
+@APPS
+def test_every_command_that_writes_takes_out_and_o(app, name):
+    # issue 13, item 17: OUT positional in some commands, --out in others; now -o/--out everywhere
+    commands = typer.main.get_command(app).commands
+    writers = {command: params for command, params in
+               ((c, {opt for p in cmd.params for opt in p.opts} | {p.name for p in cmd.params}) for c, cmd in commands.items())
+               if "out" in params}
+    assert writers, "no command with an output found"
+    for command, params in writers.items():
+        assert {"--out", "-o"} <= params, command
+
+
+def test_positional_out_and_out_option_are_one_output(tmp_path):
+    runner = CliRunner()
+    args = ["video", "--frames", "2", "--size", "64x64"]
+    result = runner.invoke(cardprep_app, [*args, "-o", str(tmp_path / "v.mp4")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "v.mp4").is_file()
+    result = runner.invoke(cardprep_app, [*args, str(tmp_path / "a.mp4"), "--out", str(tmp_path / "b.mp4")])
+    assert result.exit_code == 1 and "two outputs given" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
