@@ -3,15 +3,11 @@ warnings, the progress bar and the OUT argument, so the two tools cannot drift a
 
 from __future__ import annotations
 
-import logging
-import os
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
 
 import typer
 from rich.console import Console
@@ -27,11 +23,9 @@ from rich.progress import (
 )
 
 from cardprep.common.errors import UserError
+from cardprep.common.log import is_main_process, show_warnings
 
 err_console = Console(stderr=True)
-
-# The loggers whose warnings (a skipped file, a suspicious option) a user must see.
-_LOGGERS = ("cardprep", "cardtrain")
 
 
 def make_app(name: str, help: str) -> typer.Typer:
@@ -68,43 +62,11 @@ def _version() -> str:
         return "unknown"
 
 
-def is_main_process() -> bool:
-    """False in the ranks > 0 of a torchrun job: they neither print nor draw bars."""
-    return os.environ.get("RANK", "0") == "0"
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is when a record comes, not the one at creation (which
-    a test runner, or a redirection, may since have closed)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: TextIO) -> None:
-        pass
-
-
-def _show_warnings() -> None:
-    """Send the packages' log warnings to stderr as ``warning: ...`` (once per process)."""
-    for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            handler = _StderrHandler()  # stderr: stdout stays clean for the summary line
-            handler.setFormatter(logging.Formatter("warning: %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(logging.WARNING if is_main_process() else logging.ERROR)
-
-
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn a UserError into ``error: <message>`` on stderr and exit 1, Ctrl-C into one line
     and exit 130 (the shell's code for SIGINT); no traceback for either."""
-    _show_warnings()
+    show_warnings()
     try:
         yield
     except UserError as error:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import signal
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from typer.testing import CliRunner
 from cardprep.cli import app as cardprep_app
 from cardprep.common.cli import output_path, user_errors
 from cardprep.common.errors import ImageError, UserError
+from cardprep.common.log import show_warnings
 from cardprep.errors import CardprepError
 from cardtrain.cli import app as cardtrain_app
 from cardtrain.errors import CardtrainError
@@ -115,3 +119,12 @@ def test_positional_out_and_out_option_are_one_output(tmp_path):
     result = runner.invoke(cardprep_app, [*args, str(tmp_path / "a.mp4"), "--out", str(tmp_path / "b.mp4")])
     assert result.exit_code == 1 and "two outputs given" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
+
+
+def test_warnings_go_to_the_stderr_of_the_moment(monkeypatch):
+    # a handler bound to the stderr of its creation wrote to a closed stream after a CliRunner run
+    show_warnings()
+    for stream in (io.StringIO(), io.StringIO()):
+        monkeypatch.setattr(sys, "stderr", stream)
+        logging.getLogger("cardprep").warning("a.jpg: odd")
+        assert stream.getvalue() == "warning: a.jpg: odd\n"
