@@ -17,13 +17,18 @@ DEFAULT = AlignConfig()
 HELP = field_help()
 DEFAULT_OUT = Path("aligned")
 _OUT_HELP = "Output folder: A/, B/ (aligned PNGs), overlays/, report.csv, report.html. Replaced whole on a rerun."
+# typer reads these annotations at runtime: Optional rather than "| None" (noqa: UP045 below)
+OutArgument = Annotated[Optional[Path],  # noqa: UP045
+                        typer.Argument(help=escape(f"{_OUT_HELP} [default: {DEFAULT_OUT}]"), show_default=False)]
+OutOption = Annotated[Optional[Path],  # noqa: UP045
+                      typer.Option("--out", "-o", help="The output folder, as OUT.", show_default=False)]
 
 
 @app.command()
 def align(
-    raw: Annotated[Path, typer.Argument(help="Folder with A/ (club photos) and B/ (heart photos), paired by file stem.")],
-    out: Annotated[Optional[Path], typer.Argument(help=escape(f"{_OUT_HELP} [default: {DEFAULT_OUT}]"), show_default=False)] = None,  # noqa: UP045
-    out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The output folder, as OUT.", show_default=False)] = None,  # noqa: UP045
+    raw: Annotated[Path, typer.Argument(help="Folder with A/ (club photos) and B/ (heart photos), paired by stem.")],
+    out: OutArgument = None,
+    out_option: OutOption = None,
     frame: Annotated[Frame, typer.Option(help=HELP["frame"])] = DEFAULT.frame,
     size: Annotated[int, typer.Option(help=HELP["size"])] = DEFAULT.size,
     on_flip: Annotated[OnFlip, typer.Option(help=HELP["on_flip"])] = DEFAULT.on_flip,

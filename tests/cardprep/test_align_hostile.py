@@ -132,8 +132,11 @@ def test_report_paths_are_absolute(photos, tmp_path, monkeypatch):
     assert result.b_file in (tmp_path / "sub" / "out" / "report.csv").read_text()
 
 
-def test_the_output_as_option_or_argument(photos, tmp_path):
+def test_the_output_as_option_or_argument(photos, tmp_path, monkeypatch):
     raw = raw_folder(tmp_path / "raw", photos, ["x"])
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["align", "raw"]).exit_code == 0
+    assert (tmp_path / "aligned" / "report.csv").is_file()  # the default
     assert runner.invoke(app, ["align", str(raw), "-o", str(tmp_path / "o1")]).exit_code == 0
     assert (tmp_path / "o1" / "B" / "x.png").is_file()
     same = runner.invoke(app, ["align", str(raw), str(tmp_path / "o2"), "--out", str(tmp_path / "o2")])
