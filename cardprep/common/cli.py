@@ -47,8 +47,8 @@ def make_app(name: str, help: str) -> typer.Typer:
     @app.callback()
     def main(
         # A default rather than Annotated: the callback is local, and annotations are strings here.
-        version_: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
-                                      help="Print the version and exit."),
+        version_: bool = typer.Option(False, "--version", callback=show_version, is_eager=True, metavar="",
+                                      help="Print the version and exit."),  # metavar: a flag, not <bool>
     ) -> None:
         pass
 
