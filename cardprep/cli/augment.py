@@ -1,17 +1,35 @@
-"""``cardprep augment``: aligned pairs -> the 1000/300 A|B training dataset with its manifest."""
+"""``cardprep augment``: aligned pairs -> the 1000/300 A|B training dataset with its manifest.
+
+Every AugmentConfig field is an option (``--n``, ``--rotate``, ``--hflip/--no-hflip``...),
+generated from the dataclass so that its type, default, help and option name are written
+once, in cardprep/augment/params.py.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Optional, get_origin, get_type_hints
 
 import typer
 from rich.markup import escape
 
-from cardprep.augment import AugmentConfig, Border, build_dataset
+from cardprep.augment import AugmentConfig, build_dataset
+from cardprep.augment.params import option
 from cardprep.cli import app
-from cardprep.cli._common import err_console, progress_bar, user_errors
+from cardprep.cli._common import err_console, output_path, progress_bar, user_errors
+
+DEFAULT_OUT = Path("dataset")
+_OUT_HELP = "Dataset folder to write (new, empty, or an earlier dataset, which is replaced whole)."
+
+HELP = """Write DATASET/train and DATASET/val (side-by-side A|B JPEGs) and DATASET/manifest.csv.
+
+Each image draws one rotation, zoom, shear and shift and applies it to both halves.\n
+The manifest records each image's pair, seed and parameters: any row can be made again.\n
+A stem without its partner is reported and skipped; an unreadable image stops the run.
+"""
 
 
 def parse_names(text: str) -> tuple[str, ...]:
@@ -19,49 +37,60 @@ def parse_names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-@app.command()
-def augment(
+def _config_parameters() -> list[inspect.Parameter]:
+    """One keyword option per AugmentConfig field: its option name, default and help from the field."""
+    hints = get_type_hints(AugmentConfig)
+    parameters = []
+    for f in dataclasses.fields(AugmentConfig):
+        kind, default, names, metavar = hints[f.name], f.default, (option(f.name),), None
+        if kind is bool:  # a pair shown without a type, so that --hflip never looks as if it took a value
+            names, metavar = (f"{option(f.name)}/--no-{option(f.name).removeprefix('--')}",), ""
+        elif get_origin(kind) is tuple:  # names, given comma-separated
+            kind, default = str, ",".join(default)
+        annotation = Annotated[kind, typer.Option(*names, help=f.metadata["help"], metavar=metavar,
+                                                  rich_help_panel="Dataset")]
+        parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                            annotation=annotation))
+    return parameters
+
+
+def _config(settings: dict[str, Any]) -> AugmentConfig:
+    """The config from the options' values (comma-separated names back to tuples)."""
+    hints = get_type_hints(AugmentConfig)
+    return AugmentConfig(**{name: parse_names(value) if get_origin(hints[name]) is tuple else value
+                            for name, value in settings.items()})
+
+
+def augment_command(
     aligned: Annotated[Path, typer.Argument(help="Aligned pairs: ALIGNED/A/<stem>.png and ALIGNED/B/<stem>.png (cardprep align's output).")] = Path("aligned"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write (new, empty, or an earlier dataset, which is replaced whole).")] = Path("dataset"),
-    n: Annotated[int, typer.Option("--n", help="Train images.")] = 1000,
-    val: Annotated[int, typer.Option(help="Val images (0: none).")] = 300,
-    size: Annotated[int, typer.Option(help="Side of each half in px: files are (2 SIZE) x SIZE, A left, B right.")] = 256,
-    seed: Annotated[int, typer.Option(help="Random seed: the same input and seed give byte-identical files.")] = 0,
-    holdout: Annotated[int, typer.Option(help="Keep K whole pairs (drawn by the seed) out of train; val comes from them only.")] = 0,
-    val_sources: Annotated[str, typer.Option(help="Or name the pairs kept out of train, comma-separated: s1,s2.")] = "",
-    rotate: Annotated[float, typer.Option(help="Rotation drawn in +-DEGREES.")] = 15.0,
-    zoom: Annotated[float, typer.Option(help="Scale drawn in [1/(1+Z), 1+Z]: zooms in and out alike.")] = 0.15,
-    shear: Annotated[float, typer.Option(help="x and y shear each drawn in +-DEGREES.")] = 8.0,
-    shift: Annotated[float, typer.Option(help="x and y shift each drawn in +-FRACTION of the side.")] = 0.08,
-    hflip: Annotated[bool, typer.Option("--hflip", help="Mirror left-right half the time (off for cards: it mirrors the rank characters).")] = False,
-    vflip: Annotated[bool, typer.Option("--vflip", help="Mirror top-bottom half the time.")] = False,
-    border: Annotated[Border, typer.Option(help="Fill for uncovered areas: reflect the photo, or the surface's median colour.")] = Border.REFLECT,
-    jitter: Annotated[float, typer.Option(help="Brightness, contrast and saturation each x [1-J, 1+J] (0: off).")] = 0.0,
-    jitter_independent: Annotated[bool, typer.Option("--jitter-independent", help="Draw B's jitter apart from A's (default: the same jitter for both halves).")] = False,
-    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores). The files do not depend on it.")] = 0,
+    out: Annotated[Optional[Path], typer.Argument(help=escape(f"{_OUT_HELP} [default: {DEFAULT_OUT}]"), show_default=False)] = None,  # noqa: UP045
+    *,
+    out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The dataset folder, as OUT.", show_default=False)] = None,  # noqa: UP045
+    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores). The files do not depend on it.", min=0)] = 0,
+    **settings: Any,
 ) -> None:
-    """Write DATASET/train and DATASET/val (side-by-side A|B JPEGs) and DATASET/manifest.csv.
-
-    Each image draws one rotation, zoom, shear and shift and applies it to both halves.
-
-    The manifest records each image's pair, seed and parameters: any row can be made again.
-
-    A stem without its partner is reported and skipped; an unreadable image stops the run.
-    """
     start = time.perf_counter()
     with user_errors():
-        config = AugmentConfig(n_train=n, n_val=val, size=size, seed=seed, holdout=holdout,
-                               val_sources=parse_names(val_sources), rotate=rotate, zoom=zoom, shear=shear,
-                               shift=shift, hflip=hflip, vflip=vflip, border=border, jitter=jitter,
-                               jitter_independent=jitter_independent)
+        out = output_path(out, out_option, default=DEFAULT_OUT)
+        config = _config(settings)
         with progress_bar() as bar:
-            task = bar.add_task("augmenting", total=n + val)
+            task = bar.add_task("augmenting", total=config.n_train + config.n_val)
             summary = build_dataset(aligned, out, config, workers=workers or None,
                                     on_progress=lambda done: bar.advance(task, done))
-    for orphan in summary.orphans:
-        err_console.print(f"[yellow]warning:[/] {escape(f'{aligned}: {orphan.stem}: {orphan.reason}')}; skipped",
-                          highlight=False, soft_wrap=True)
+    warnings = [*(f"{aligned}: {o.stem}: {o.reason}; skipped" for o in summary.orphans), *summary.warnings]
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     held = f", val from held-out {', '.join(summary.val_sources)}" if summary.val_sources else ""
     skipped = f", {len(summary.orphans)} unpaired skipped" if summary.orphans else ""
     typer.echo(f"{summary.n_train + summary.n_val} images ({summary.n_train} train, {summary.n_val} val) from "
                f"{len(summary.sources)} pairs{held}{skipped} in {time.perf_counter() - start:.1f} s -> {summary.out}")
+
+
+# typer reads the signature: the fixed parameters above, then one option per config field
+# in place of **settings.
+_fixed = inspect.signature(augment_command, eval_str=True).parameters.values()
+augment_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [p for p in _fixed if p.kind is not inspect.Parameter.VAR_KEYWORD] + _config_parameters()
+)
+augment_command.__doc__ = HELP
+app.command("augment")(augment_command)

@@ -54,9 +54,10 @@ def make_pair(size: int, seed: int, *, pips: int = 3) -> tuple[np.ndarray, np.nd
 
 
 def write_aligned(root: Path, stems: list[str], *, size: int = 512) -> Path:
-    """Write ROOT/A/<stem>.png and ROOT/B/<stem>.png for each stem; returns ROOT."""
+    """Write ROOT/A/<stem>.png, ROOT/B/<stem>.png for each stem and a report.csv, as align does; returns ROOT."""
     for side in ("A", "B"):
         (root / side).mkdir(parents=True, exist_ok=True)
+    (root / "report.csv").write_text("pair,status\n" + "".join(f"{stem},ok\n" for stem in stems))
     for index, stem in enumerate(stems):
         a, b = make_pair(size, seed=index, pips=1 + index % 5)
         cv2.imwrite(str(root / "A" / f"{stem}.png"), a)

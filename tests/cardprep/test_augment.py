@@ -19,7 +19,7 @@ from cardprep.augment import (
     image_seed,
     out_from_source,
 )
-from cardprep.errors import CardprepError
+from cardprep.common.errors import UserError
 
 from .augment_fixtures import card_centre, card_mask, card_outline, make_pair
 
@@ -79,7 +79,7 @@ class TestConfigValidation:
         ({"holdout": 1, "n_val": 0}, "--val"), ({"val_sources": ("a", "a")}, "repeats"),
     ])
     def test_nonsense_is_refused_with_the_option_named(self, options, words):
-        with pytest.raises(CardprepError, match=words):
+        with pytest.raises(UserError, match=words):
             AugmentConfig(**options)
 
 
@@ -167,7 +167,7 @@ class TestApply:
         assert np.array_equal(apply_jitter(red, Jitter()), red)
 
     def test_pair_of_different_sizes_is_refused(self, pair):
-        with pytest.raises(CardprepError, match="same size"):
+        with pytest.raises(UserError, match="same size"):
             apply(pair[0], pair[1][:-1], AugmentParams())
 
 

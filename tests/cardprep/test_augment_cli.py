@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -47,25 +50,62 @@ def test_holdout_is_named_in_the_summary(aligned, tmp_path):
 
 
 def test_an_orphan_is_a_warning_naming_it_and_the_run_succeeds(aligned, tmp_path):
-    (tmp_path / "in").mkdir()
-    for side in ("A", "B"):
-        (tmp_path / "in" / side).mkdir()
-        for stem in ("a", "b"):
-            (tmp_path / "in" / side / f"{stem}.png").write_bytes((aligned / side / f"{stem}.png").read_bytes())
-    (tmp_path / "in/A/lonely.png").write_bytes((aligned / "A/c.png").read_bytes())
-    result = runner.invoke(app, ["augment", str(tmp_path / "in"), "-o", str(tmp_path / "ds"), "--n", "4", "--val", "0",
+    source = Path(shutil.copytree(aligned, tmp_path / "in"))
+    (source / "B/c.png").unlink()
+    result = runner.invoke(app, ["augment", str(source), "-o", str(tmp_path / "ds"), "--n", "4", "--val", "0",
                                  "--size", "16", "--workers", "1"])
     assert result.exit_code == 0
-    assert _error_lines(result) == [f"warning: {tmp_path / 'in'}: lonely: only in A/, no partner in B/; skipped"]
+    [line] = _error_lines(result)
+    assert re.fullmatch(rf"warning: {re.escape(str(source))}: c: only in A/.*, no partner in B/; skipped", line)
     assert "from 2 pairs, 1 unpaired skipped in" in result.stdout
+
+
+def test_pairs_not_made_by_align_are_a_warning(aligned, tmp_path):
+    source = Path(shutil.copytree(aligned, tmp_path / "in"))
+    (source / "report.csv").unlink()
+    result = runner.invoke(app, ["augment", str(source), str(tmp_path / "ds"), "--n", "4", "--val", "0",
+                                 "--size", "16", "--workers", "1"])
+    assert result.exit_code == 0
+    assert _error_lines(result) == [f"warning: {source}: no report.csv, so these pairs were not made by cardprep "
+                                    "align; unaligned photos give a dataset whose A and B halves do not match"]
+    assert (tmp_path / "ds/manifest.csv").is_file()
+
+
+def _huge_png() -> bytes:
+    """A few bytes whose header claims a 40000x30000 RGB image (1.2 gigapixels)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 40000, 30000, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(16))) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_image_claiming_a_huge_size_is_a_one_line_error_naming_it(aligned, tmp_path, workers):
+    source = Path(shutil.copytree(aligned, tmp_path / "in"))
+    (source / "B/b.png").write_bytes(_huge_png())
+    result = runner.invoke(app, ["augment", str(source), str(tmp_path / "ds"), "--n", "6", "--val", "0",
+                                 "--size", "16", "--workers", workers])
+    assert result.exit_code == 1
+    [line] = _error_lines(result)
+    assert line.startswith(f"error: {source / 'B/b.png'}: ") and "40000x30000" in line
+    assert not (tmp_path / "ds").exists()
+
+
+def test_bool_options_come_in_pairs_and_take_no_value(aligned, tmp_path):
+    result = runner.invoke(app, ["augment", "--help"], env={"COLUMNS": "200"})
+    flags = [line for line in result.stdout.splitlines() if "--hflip" in line or "--jitter-independent" in line]
+    assert len(flags) == 2 and all("--no-" in line and "<bool>" not in line for line in flags)
+    result = runner.invoke(app, ["augment", str(aligned), str(tmp_path / "ds"), "--n", "4", "--val", "0", "--size",
+                                 "16", "--workers", "1", "--hflip", "--no-hflip"])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize("arguments, message", [
     (["nowhere"], "error: nowhere: no such folder"),
-    (["ALIGNED", "--n", "0"], "error: n_train (--n) must be at least 1, got 0"),
-    (["ALIGNED", "--val", "-3"], "error: n_val (--val) must be 0 or more, got -3"),
+    (["ALIGNED", "--n", "0"], "error: --n must be at least 1, got 0"),
+    (["ALIGNED", "--val", "-3"], "error: --val must be 0 or more, got -3"),
     (["ALIGNED", "--holdout", "3"], "error: --holdout 3 leaves no pair for train: there are 3 pairs"),
-    (["ALIGNED", "--holdout", "1", "--val-sources", "a"], "error: use holdout (--holdout) or val_sources (--val-sources), not both"),
+    (["ALIGNED", "--holdout", "1", "--val-sources", "a"], "error: use --holdout or --val-sources, not both"),
 ])
 def test_errors_are_one_line_and_exit_1(aligned, tmp_path, arguments, message):
     arguments = [str(aligned) if a == "ALIGNED" else a for a in arguments]

@@ -14,6 +14,7 @@ import pytest
 from cardprep.augment import (
     MANIFEST_COLUMNS,
     AugmentConfig,
+    Border,
     Split,
     SplitPolicy,
     build_dataset,
@@ -21,7 +22,9 @@ from cardprep.augment import (
     read_manifest,
     remake,
 )
-from cardprep.errors import CardprepError
+from cardprep.augment.manifest import write_manifest
+from cardprep.augment.plan import plan_rows
+from cardprep.common.errors import UserError
 
 from .augment_fixtures import write_aligned
 
@@ -68,6 +71,25 @@ class TestLayout:
             assert frame[column].dtype == np.float64
         assert frame["hflip"].dtype == bool and frame["vflip"].dtype == bool
         assert set(frame["border"]) == {"reflect"} and set(frame["split_policy"]) == {"draws"}
+
+    def test_manifest_columns_are_contract_3s(self):
+        assert MANIFEST_COLUMNS == (
+            "path", "split", "source", "seed", "angle", "scale", "shear_x", "shear_y", "tx", "ty", "hflip", "vflip",
+            "a_brightness", "a_contrast", "a_saturation", "b_brightness", "b_contrast", "b_saturation",
+            "size", "border", "split_policy")
+
+    def test_every_field_of_every_row_reads_back_exactly(self, tmp_path):
+        config = AugmentConfig(n_train=40, n_val=10, size=48, seed=3, jitter=0.4, jitter_independent=True, hflip=True,
+                               vflip=True, border=Border.SURFACE, val_sources=("b",))
+        rows = plan_rows(("a", "c"), ("b",), config)
+        write_manifest(tmp_path / "manifest.csv", rows)
+        assert read_manifest(tmp_path / "manifest.csv") == tuple(rows)
+        assert {r.params.hflip for r in rows} == {True, False} and rows[0].params.jitter_a != rows[0].params.jitter_b
+
+    def test_a_manifest_saved_by_a_spreadsheet_as_csv_utf8_reads_the_same(self, dataset, tmp_path):
+        text = (dataset / "manifest.csv").read_text(encoding="utf-8")
+        (tmp_path / "manifest.csv").write_text("\ufeff" + text.replace("\n", "\r\n"), encoding="utf-8")
+        assert read_manifest(tmp_path / "manifest.csv") == read_manifest(dataset / "manifest.csv")
 
     def test_sources_are_used_evenly(self, dataset):
         rows = read_manifest(dataset / "manifest.csv")
@@ -133,7 +155,7 @@ class TestSplits:
         ({"val_sources": tuple(STEMS)}, "names every pair"),
     ])
     def test_splits_that_leave_train_empty_or_name_unknown_pairs_are_refused(self, aligned, tmp_path, options, words):
-        with pytest.raises(CardprepError, match=words):
+        with pytest.raises(UserError, match=words):
             build_dataset(aligned, tmp_path / "d", AugmentConfig(n_train=4, n_val=2, size=32, **options), workers=1)
         assert not (tmp_path / "d").exists()
 
@@ -147,20 +169,21 @@ TINY = AugmentConfig(n_train=6, n_val=2, size=32)
 
 class TestErrors:
     def test_missing_and_empty_input_folders(self, tmp_path):
-        with pytest.raises(CardprepError, match="no such folder"):
+        with pytest.raises(UserError, match="no such folder"):
             build_dataset(tmp_path / "nowhere", tmp_path / "d", TINY)
         (tmp_path / "empty/A").mkdir(parents=True)
         (tmp_path / "empty/B").mkdir()
-        with pytest.raises(CardprepError, match="hold no images"):
+        with pytest.raises(UserError, match="hold no images"):
             build_dataset(tmp_path / "empty", tmp_path / "d", TINY)
-        with pytest.raises(CardprepError, match="missing"):
+        with pytest.raises(UserError, match="missing"):
             build_dataset(tmp_path, tmp_path / "d", TINY)
 
     def test_a_stem_without_its_partner_is_reported_and_skipped(self, aligned, tmp_path):
         source = _copy(aligned, tmp_path)
         (source / "B/02-3.png").unlink()
         summary = build_dataset(source, tmp_path / "d", TINY, workers=1)
-        assert [(o.stem, o.reason) for o in summary.orphans] == [("02-3", "only in A/, no partner in B/")]
+        assert [o.stem for o in summary.orphans] == ["02-3"]
+        assert summary.orphans[0].reason.startswith("only in A/") and "no partner in B/" in summary.orphans[0].reason
         assert "02-3" not in summary.sources and len(summary.sources) == 4
         assert not list((tmp_path / "d").rglob("*02-3*"))
 
@@ -168,7 +191,7 @@ class TestErrors:
         root = write_aligned(tmp_path / "aligned", ["x"], size=64)
         (root / "B/x.png").unlink()
         (root / "B/y.png").write_bytes((root / "A/x.png").read_bytes())
-        with pytest.raises(CardprepError, match="no complete A/B pair"):
+        with pytest.raises(UserError, match="no complete A/B pair"):
             build_dataset(root, tmp_path / "d", TINY)
 
     @pytest.mark.parametrize("workers", [1, 2])
@@ -179,7 +202,7 @@ class TestErrors:
         before = _files(out)
         bad = source / "B/03-4.png"
         bad.write_bytes(bad.read_bytes()[:500])
-        with pytest.raises(CardprepError, match=r"03-4\.png: is a truncated PNG"):
+        with pytest.raises(UserError, match=r"03-4\.png: is a truncated PNG"):
             build_dataset(source, out, TINY, workers=workers)
         assert _files(out) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["aligned", "dataset"]
@@ -188,20 +211,20 @@ class TestErrors:
         source = _copy(aligned, tmp_path)
         image = cv2.imread(str(source / "B/01-2.png"))
         cv2.imwrite(str(source / "B/01-2.png"), image[:200])
-        with pytest.raises(CardprepError, match=r"A/01-2\.png and .*B/01-2\.png: A is 256x256 but B is 256x200"):
+        with pytest.raises(UserError, match=r"A/01-2\.png and .*B/01-2\.png: A is 256x256 but B is 256x200"):
             build_dataset(source, tmp_path / "d", TINY, workers=1)
 
     def test_refuses_to_replace_a_folder_that_is_not_a_dataset(self, aligned, tmp_path):
         precious = tmp_path / "photos"
         precious.mkdir()
         (precious / "holiday.jpg").write_bytes(b"keep me")
-        with pytest.raises(CardprepError, match="not a dataset"):
+        with pytest.raises(UserError, match="not a dataset"):
             build_dataset(aligned, precious, TINY)
         assert (precious / "holiday.jpg").read_bytes() == b"keep me"
 
     def test_refuses_an_output_overlapping_the_input(self, aligned, tmp_path):
         for out in (aligned, aligned / "dataset", aligned.parent):
-            with pytest.raises(CardprepError, match="outside the aligned folder"):
+            with pytest.raises(UserError, match="outside the aligned folder"):
                 build_dataset(aligned, out, TINY)
 
     @pytest.mark.parametrize("workers", [1, 2])
@@ -222,8 +245,8 @@ class TestErrors:
         lines = (dataset / "manifest.csv").read_text().splitlines()
         lines[3] = lines[3].replace(",train,", ",sideways,")
         (tmp_path / "manifest.csv").write_text("\n".join(lines))
-        with pytest.raises(CardprepError, match="manifest.csv, line 4: 'sideways' is not a valid Split"):
+        with pytest.raises(UserError, match="manifest.csv, line 4: 'sideways' is not a valid Split"):
             read_manifest(tmp_path / "manifest.csv")
         (tmp_path / "other.csv").write_text("path,split\n")
-        with pytest.raises(CardprepError, match="not a cardprep manifest"):
+        with pytest.raises(UserError, match="not a cardprep manifest"):
             read_manifest(tmp_path / "other.csv")
