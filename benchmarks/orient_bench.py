@@ -16,8 +16,12 @@ missed flips (upside down, kept with confidence), uncertain (flagged: counts as 
 and how many pairs the decision called "does not matter" (right only if truth agrees), and
 false alarms: pairs flagged uncertain although the card looks the same turned.
 
+``--photos N``: end to end instead, on the simulator's photos of each design (its camera, tables
+and light) through ``detect.find_card``, ``register.outline_homography`` and ``cards.rectify``.
+
     .venv/bin/python benchmarks/orient_bench.py                  # 8 pairs per rank and design
     .venv/bin/python benchmarks/orient_bench.py --pairs 40 --seed 1
+    .venv/bin/python benchmarks/orient_bench.py --photos 4   # simulated photos, detection included
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ import cv2
 import numpy as np
 
 from cardprep import cards, geometry
+from cardprep.detect import CardNotFound, find_card
+from cardprep.register import outline_homography
 from cardprep.orient import decide_orientation
-from cardprep.sim import STYLES, BuiltInDeck, Deck, Design, Suit, load_deck
+from cardprep.sim import STYLES, BuiltInDeck, Deck, Design, SimConfig, Suit, load_deck, simulate_pair
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS
 
 DECKS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "decks"
@@ -149,19 +155,51 @@ def score(matters: bool, turned: bool, card_a: np.ndarray, card_b: np.ndarray) -
     return tally
 
 
+def run_photos(deck: Deck, one_way: tuple[str, ...], pairs: int, seed: int, size: tuple[int, int]) -> Tally:
+    """Simulated photo pairs of ``deck`` through detection, the outline homography and rectification,
+    as align does it; the simulator lays only odd ranks upside down. A pair whose card is not
+    found counts as not right (and is not timed)."""
+    tally = Tally()
+    config = SimConfig(size=size)
+    for r, rank in enumerate(RANKS):
+        for k in range(pairs):
+            rng = np.random.default_rng([seed, zlib.crc32(deck.name.encode()), r, k, 1])
+            upside_down = rank in ODD_RANKS and bool(rng.random() < 0.5)
+            sim = simulate_pair(rank, rng, config, upside_down=upside_down, deck=deck)
+            matters = rank in ODD_RANKS or rank in one_way
+            try:
+                outline_a, outline_b = find_card(sim.photo_a), find_card(sim.photo_b)
+            except CardNotFound:
+                tally.add(Tally(pairs=1, matters=int(matters)))
+                continue
+            a_from_b, _ = outline_homography(outline_a.corners, outline_b.corners)
+            card_from_a = cards.card_from_photo(outline_a.corners)
+            card_a = cards.rectify(sim.photo_a, card_from_a)
+            card_b = cards.rectify(sim.photo_b, card_from_a @ a_from_b)
+            tally.add(score(matters, upside_down, card_a, card_b))
+    return tally
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=8, help="pairs per rank and design")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--designs", nargs="*", help="only these designs (default: all)")
+    parser.add_argument("--photos", type=int, default=0,
+                        help="instead: this many simulated photo pairs per rank and design, end to end")
+    parser.add_argument("--size", default="1600x1200", help="photo size for --photos, WIDTHxHEIGHT")
     args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
     print(f"{'design':18} {'pairs':>5} {'matter':>6} {'right':>7} {'false':>5} {'missed':>6} {'uncert':>6} "
           f"{'no-mat':>6} {'nm-bad':>6} {'alarm':>5} {'ms/pair':>7} | {'baseline right':>14} {'false':>5} {'ms/pair':>7}")
     total, foreign = Tally(), Tally()
     for deck, one_way in all_decks():
         if args.designs and deck.name not in args.designs:
             continue
-        tally = run_design(deck, one_way, args.pairs, args.seed)
+        if args.photos:
+            tally = run_photos(deck, one_way, args.photos, args.seed, size)
+        else:
+            tally = run_design(deck, one_way, args.pairs, args.seed)
         total.add(tally)
         if not isinstance(deck, BuiltInDeck):
             foreign.add(tally)

@@ -41,6 +41,7 @@ _DIRECTION_CAP = 1.5  # one pip, however clear, counts at most this much
 _LAYOUT_WEIGHT = 0.15  # direction agreement per mm of layout cost
 _EVIDENCE_SCALE = 0.6  # evidence giving confidence 1 - 1/e
 _SYMMETRIC = 0.35  # self-evidence (a card against itself turned) below this: turning changes nothing
+_CLEAR = 0.5  # median pip direction of the clearer card needed to call a card the same turned
 _FACE_SYMMETRIC = 0.85  # face art correlating this well with its half turn (real double-headed: 0.89-0.99)
 
 
@@ -70,12 +71,17 @@ class _Reading:
     face: CardFace
     xy: np.ndarray  # (N, 2)
     direction: np.ndarray  # (N,)
-    symmetry: float  # face cards: ink correlation with the half turn; nan otherwise
+    symmetry: float  # face cards: correlation of the look with its half turn; nan otherwise
 
 
-def decide_orientation(card_a: np.ndarray, card_b: np.ndarray) -> OrientationDecision:
-    """Decide whether B (BGR, in A's rectified card frame) lies turned relative to A."""
-    a, b = _read(card_a), _read(card_b)
+def decide_orientation(card_a: np.ndarray, card_b: np.ndarray, *,
+                       faces: tuple[CardFace, CardFace] | None = None) -> OrientationDecision:
+    """Decide whether B (BGR, in A's rectified card frame) lies turned relative to A.
+
+    ``faces``: ``cards.read_face`` of both cards when the caller has read them already.
+    """
+    face_a, face_b = faces or (read_face(card_a), read_face(card_b))
+    a, b = _read(card_a, face_a), _read(card_b, face_b)
     if a.face.face or b.face.face:
         return _face_decision(a, b)
     if not len(a.xy) or not len(b.xy):
@@ -83,14 +89,17 @@ def decide_orientation(card_a: np.ndarray, card_b: np.ndarray) -> OrientationDec
     asymmetry = max(_evidence(a, a), _evidence(b, b))
     evidence = -_evidence(a, b)  # > 0: B fits A better turned
     if asymmetry < _SYMMETRIC:
+        # only pips whose directions read clearly can show that the card looks the same turned
+        clarity = max(float(np.median(np.abs(a.direction))), float(np.median(np.abs(b.direction))))
+        if clarity < _CLEAR:
+            return OrientationDecision(False, 0.0, f"pip directions unreadable (clarity {clarity:.2f})", True)
         return OrientationDecision(False, 1.0, f"looks the same turned (asymmetry {asymmetry:.2f})", False)
     confidence = float(1.0 - np.exp(-abs(evidence) / _EVIDENCE_SCALE))
     turn = bool(evidence > 0 and confidence >= CONFIDENT)
     return OrientationDecision(turn, confidence, f"evidence {evidence:+.2f}, asymmetry {asymmetry:.2f}", True)
 
 
-def _read(card: np.ndarray) -> _Reading:
-    face = read_face(card)
+def _read(card: np.ndarray, face: CardFace) -> _Reading:
     if face.face:
         return _Reading(face, np.zeros((0, 2)), np.zeros(0), _half_turn_correlation(card))
     ink, _ = ink_map(card)

@@ -93,3 +93,13 @@ def test_a_card_without_pips_is_uncertain_not_guessed():
     decision = decide_orientation(a, blank)
     assert decision == OrientationDecision(False, 0.0, decision.evidence, True)
     assert decision.uncertain and decision.confidence < CONFIDENT
+
+
+@pytest.mark.parametrize("design", [BUILT_IN, "kennard", "bellot"])
+@pytest.mark.parametrize("rank", ["A", "3", "7"])
+def test_a_badly_blurred_pair_is_right_or_flagged_never_called_symmetric(design, rank):
+    for turned in (False, True):
+        a, b = (cv2.GaussianBlur(card, (0, 0), 6.0) for card in pair(design, rank, 90, turned=turned))
+        decision = decide_orientation(a, b)
+        assert decision.matters, (turned, decision)
+        assert decision.uncertain or decision.turn == turned, (turned, decision)
