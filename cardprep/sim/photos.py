@@ -1,7 +1,8 @@
 """The photo simulator: club/heart card photo pairs with exact ground truth.
 
 The scene is a table plane (millimetres) seen by a pinhole camera. Photo A shows the club
-card; for photo B the heart card is laid by hand on the same spot (a placement error: shift,
+card of a deck (the built-in one in any of its designs, or one loaded from card faces); for
+photo B the heart card is laid by hand on the same spot (a placement error: shift,
 turn, slight scale and perspective, for odd ranks sometimes a half turn) and, in some pairs,
 the camera moves a little too. Everything a photo adds (drop shadow, vignette, a soft shadow,
 exposure, white balance, blur, noise, JPEG, an EXIF orientation tag) is drawn independently
