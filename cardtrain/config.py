@@ -57,7 +57,8 @@ class TrainConfig:
     data_on_device: bool = _opt(False, "Keep the dataset on the device as uint8 and jitter it there.")
     compile: bool = _opt(False, "torch.compile both networks (slow first steps, faster after).")
     # bookkeeping
-    eval_every: int = _opt(0, "Validate, write samples and latest.pt every N steps 0 = every epoch.")
+    eval_every: int = _opt(0, "Validate (metrics, samples/, best.pt) every N steps and at the end; 0 = every epoch.")
+    checkpoint_every: int = _opt(0, "Write latest.pt every N steps and at the end; 0 = at every validation.")
     log_every: int = _opt(50, "Write losses and images/s to metrics.csv every N steps.")
     samples: int = _opt(6, "Validation images shown in each samples/ grid.")
     seed: int = _opt(0, "Seed of weights init, shuffling, jitter and dropout.")
@@ -98,8 +99,9 @@ class TrainConfig:
                 raise CardtrainError(f"--{name.replace('_', '-')} must be {wanted}, got {getattr(self, name)}")
         if self.lr_decay + self.lr_warmup > 1:
             raise CardtrainError(f"--lr-warmup {self.lr_warmup} and --lr-decay {self.lr_decay} overlap (sum over 1)")
-        if self.eval_every < 0 or self.lr_batch < 0:
-            raise CardtrainError("--eval-every and --lr-batch must be 0 or more")
+        for name in ("eval_every", "checkpoint_every", "lr_batch"):
+            if getattr(self, name) < 0:
+                raise CardtrainError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -228,5 +228,6 @@ def predict(
                 progress(done, max(src.count, done))
         if isinstance(sink, _FolderSink):
             made_by = {"checkpoint": str(Path(checkpoint).resolve()), "source": str(Path(source).resolve())}
-            atomic_write_json(sink.stage / MARKER, {**made_by, "frames": done, "skipped": [str(p) for p in src.skipped]})
+            made_by.update(frames=done, skipped=[str(p) for p in src.skipped])
+            atomic_write_json(sink.stage / MARKER, made_by)
     return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped))

@@ -216,6 +216,7 @@ def _fit(
     steps_per_epoch = len(sampler) // config.batch_size
     total_steps = steps_per_epoch * config.epochs
     eval_every = config.eval_every or steps_per_epoch
+    checkpoint_every = config.checkpoint_every or eval_every
 
     gan = GanStep(config, device, world_size=world)  # the same initial weights in every process
     run = Run(out, config, context, gan, RandomStreams(config.seed, context.rank, device), val_pairs,
@@ -253,8 +254,9 @@ def _fit(
                 run.metrics.append({"step": step, "epoch": epoch, "lr": lr, **row})
             loss_sums.zero_()
             window_start, window_steps = time.perf_counter(), 0
-        if step % eval_every == 0 or step == total_steps:
-            validate_and_checkpoint(run, step, epoch)
+        validate, save = (step % every == 0 or step == total_steps for every in (eval_every, checkpoint_every))
+        if validate or save:
+            validate_and_checkpoint(run, step, epoch, validate=validate, save=save)
             window_start = time.perf_counter()  # validation is not training time
         if progress is not None:
             progress(step, total_steps, run.stats)
@@ -326,16 +328,17 @@ def _write_run_info(
         raise CardtrainError(f"{out}: cannot create the run's folders ({error.strerror})") from error
 
 
-def validate_and_checkpoint(run: Run, step: int, epoch: int) -> None:
-    """Score the val split, write its sample grid and metrics row, and hand latest.pt (and
-    best.pt when val L1 improved) to the background writer. A collective: every process
-    calls it (each gives its RNG state); rank 0 alone writes."""
+def validate_and_checkpoint(run: Run, step: int, epoch: int, *, validate: bool = True, save: bool = True) -> None:
+    """With ``validate``, score the val split and write its sample grid and metrics row; hand
+    latest.pt to the background writer when ``save``, and best.pt when val L1 improved (a link
+    to latest.pt when both are written). A collective: every process calls it (each gives its
+    RNG state); rank 0 alone writes."""
     rng_states = distributed.gather(run.context, run.streams.state())
     if not run.context.is_main:
         return
     config, out = run.config, run.out
-    run.val = None
-    if len(run.val_pairs):
+    improved = False
+    if validate and len(run.val_pairs):
         run.val, outputs = score_pairs(
             run.gan.generator, run.val_pairs, batch_size=max(config.batch_size, 16), device=run.context.device,
             precision=config.precision, keep=config.samples,
@@ -343,8 +346,10 @@ def validate_and_checkpoint(run: Run, step: int, epoch: int) -> None:
         write_image(out / "samples" / f"step_{step:07d}.jpg", sample_grid(run.val_pairs, outputs))
         run.metrics.append({"step": step, "epoch": epoch, **{f"val_{k}": v for k, v in run.val.as_dict().items()}})
         run.stats.update(val_l1=run.val.l1, val_pip_iou=run.val.pip_iou)
-    improved = run.val is not None and run.val.l1 < run.best_val_l1
-    run.best_val_l1 = run.val.l1 if improved and run.val else run.best_val_l1
+        improved = run.val.l1 < run.best_val_l1
+        run.best_val_l1 = min(run.val.l1, run.best_val_l1)
+    if not (save or improved):
+        return
     state = {
         "config": config.to_dict(),
         **run.gan.state_dict(),
@@ -355,5 +360,8 @@ def validate_and_checkpoint(run: Run, step: int, epoch: int) -> None:
         "val": run.val.as_dict() if run.val else None,
         "world_size": run.context.world_size,
     }
-    checkpoints = out / "checkpoints"
-    run.writer.submit(checkpoints / "latest.pt", state, also=checkpoints / "best.pt" if improved else None)
+    latest, best = out / "checkpoints" / "latest.pt", out / "checkpoints" / "best.pt"
+    if save:
+        run.writer.submit(latest, state, also=best if improved else None)
+    else:
+        run.writer.submit(best, state)

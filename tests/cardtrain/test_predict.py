@@ -97,7 +97,8 @@ def test_batched_equals_frame_by_frame(checkpoint: Path, tiny_data: Path) -> Non
 def test_folder_to_folder_and_single_image(checkpoint: Path, tiny_data: Path, tmp_path: Path) -> None:
     result = predict(checkpoint, tiny_data / "val", tmp_path / "out")
     assert result.frames == 4
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["predict.json"] + [f"val_{i:03d}.png" for i in range(4)]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["predict.json"] + [f"val_{i:03d}.png" for i in range(4)]
     predict(checkpoint, tiny_data / "val" / "val_000.png", tmp_path / "one.jpg")
     assert cv2.imread(str(tmp_path / "one.jpg")).shape == (32, 32, 3)
     with pytest.raises(CardtrainError, match="an image file holds one frame"):
@@ -211,11 +212,13 @@ class TestFolderOutputIsStaged:
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 9)) + chunk(b"IEND", b"")
+    pixels = zlib.compress(b"\0" * 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def test_a_huge_header_in_a_folder_is_skipped_with_a_warning(

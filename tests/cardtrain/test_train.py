@@ -94,6 +94,35 @@ class TestRunFolder:
             fit(tiny_data, tiny_run, TINY, device="cpu")
 
 
+def test_validation_and_checkpoints_have_their_own_cadence(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validate every 2 steps, write latest.pt every 3 (and both at the end): best.pt is
+    written on its own when val L1 improves between two latest.pt."""
+    config = TINY.override(eval_every=2, checkpoint_every=3)
+    saved: list[int] = []
+
+    def watch(step: int, total: int, stats: object) -> None:
+        latest = tmp_path / "run" / "checkpoints" / "latest.pt"
+        saved.append(load_checkpoint(latest).step if latest.is_file() else 0)
+
+    real_submit = CheckpointWriter.submit
+
+    def submit_and_wait(self: CheckpointWriter, *args: object, **kwargs: object) -> None:
+        real_submit(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.wait()  # on disk before the next step, so that watch sees it
+
+    monkeypatch.setattr(CheckpointWriter, "submit", submit_and_wait)
+    fit(tiny_data, tmp_path / "run", config, device="cpu", progress=watch)
+    assert saved == [0, 0, 3, 3, 3, 6, 6, 8]
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == [
+        "step_0000002.jpg", "step_0000004.jpg", "step_0000006.jpg", "step_0000008.jpg",
+    ]  # fmt: skip
+    val_l1 = {int(r["step"]): float(r["val_l1"]) for r in _metrics(tmp_path / "run") if r["val_l1"]}
+    best = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
+    assert best.step == min(val_l1, key=val_l1.get) and best.state["best_val_l1"] == pytest.approx(min(val_l1.values()))
+
+
 def test_checkpoint_round_trip(tmp_path: Path) -> None:
     config = TINY.override(ngf=4)
     generator = build_generator(config)
