@@ -7,14 +7,17 @@ single-threaded: with one job per process, OpenCV's own threads would only compe
 same cores. An exception raised by a job is raised again in the caller, its type intact
 (``ImageError`` pickles), and stops the pool.
 
-Ctrl-C. A terminal sends SIGINT to the whole process group: this process, the forkserver
-and every worker. Left to themselves, workers die with a traceback each or hand back a
-``KeyboardInterrupt``, and this process waits in ``concurrent.futures``' exit handler for
-every job still queued (the executor was never told to cancel when the generator was not
-closed), where a second Ctrl-C abandons the forkserver and its workers. So workers and the
-forkserver never see SIGINT (this process alone decides), and while a pool runs in the main
-thread, SIGINT first terminates its workers, then raises ``KeyboardInterrupt``; further
-SIGINTs are ignored until the pool is gone, so they cannot interrupt its clean-up.
+Ctrl-C. A terminal sends SIGINT to the whole process group, ``timeout -s INT`` to this
+process alone. Before, a worker being started when SIGINT came escaped the executor's
+process table and so its termination; the parent then waited for ever in
+``concurrent.futures``' exit handler (its call-queue feeder blocked on a pipe that worker
+still held open), and a second Ctrl-C left the forkserver and the workers behind (each
+worker holds the forkserver's alive pipe). Workers that saw SIGINT themselves died with a
+traceback or handed back a ``KeyboardInterrupt``. So: the forkserver starts with SIGINT
+blocked, and every worker forked from it inherits that (this process alone decides); jobs
+are submitted, and so workers started, with SIGINT held back; and while a pool runs in the
+main thread, SIGINT first terminates its workers, then raises ``KeyboardInterrupt``, further
+SIGINTs ignored until the pool is gone so that they cannot break its clean-up.
 """
 
 from __future__ import annotations
@@ -169,11 +172,11 @@ def _sigint_held() -> Iterator[None]:
         return
     received = []
     previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.signal(signal.SIGINT, previous)
         if received:
             signal.raise_signal(signal.SIGINT)  # now, to the handler that was in place
