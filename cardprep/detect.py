@@ -36,13 +36,16 @@ _CUT_FILL = 0.95  # the same for a region cut by the border, its hull against a 
 _MAX_CUT_AREA = 0.4  # of the small copy: a region cut by the border and bigger is the table
 _MIN_OPPOSITE = 0.7  # shorter / longer of two opposite sides: steeper perspective is no photo of a card
 _MIN_PAPER_STEP = 12.0  # grey levels the paper ring must be brighter than the table ring
+_MIN_CUT_PAPER_STEP = 30.0  # the same for a region cut by the border, which only says why no card is found
 _EDGE_SPAN = (0.16, 0.84)  # part of each side sampled: clear of rounded corners and indices
 _EDGE_SAMPLES = 48
+_STEP = 0.25  # px between samples along a profile
 _MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly noise
 _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
 _STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
-_MIN_STEP_SLOPE = 10.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
-_STEP_WIDTH = 8  # profile samples (2 px) either side of a step within which it must stand out
+_MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
+_MIN_FRAME = 8  # profile samples (2 px) between a frame's inner and outer step, at least
+_STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
 
 
 class CardNotFound(CardprepError):
@@ -93,8 +96,9 @@ def find_card(photo: np.ndarray) -> CardOutline:
     channels = cv2.merge([cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)])
     smooth = cv2.GaussianBlur(channels.astype(np.float32), (0, 0), 1.0)
     corners, _ = _fit_edges(smooth, rough - low, inside=reach, outside=reach, strongest=True)
-    corners, _ = _fit_edges(smooth, corners, inside=3.0, outside=3.0 + frame, strongest=False)
-    corners, rms = _fit_edges(smooth, corners, inside=2.0, outside=2.0, strongest=False)
+    # Twice: the second time the profiles are aligned on a good line, so their mean is sharper.
+    for _ in range(2):
+        corners, rms = _fit_edges(smooth, corners, inside=3.0 + frame, outside=3.0 + frame, strongest=False)
     return CardOutline(_short_side_first(corners + low), rms)
 
 
@@ -125,8 +129,10 @@ def paper_channel(photo: np.ndarray) -> np.ndarray:
 def _rough_quad(small: np.ndarray) -> np.ndarray:
     """The card's corners in the small copy, to a pixel or two."""
     paper = paper_channel(small)
-    shapes = [region for mask, pixel in _candidate_masks(small, paper) for region in _card_like_regions(mask, pixel)]
-    regions = _with_paper(shapes, paper)
+    masks, fallback = _candidate_masks(small, paper)
+    regions = _with_paper([r for mask, pixel in masks for r in _card_like_regions(mask, pixel)], paper)
+    if not any(not r.cut for r in regions):
+        regions += _with_paper([r for mask, pixel in fallback for r in _card_like_regions(mask, pixel)], paper)
     whole = [r for r in regions if not r.cut]
     if not whole:
         if regions:
@@ -142,12 +148,17 @@ def _rough_quad(small: np.ndarray) -> np.ndarray:
     return best.quad
 
 
-def _candidate_masks(small: np.ndarray, paper: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """Masks whose blobs may be the card, each with its pixel size in small-copy pixels:
-    bright paper at several thresholds; neutral (grey to white) regions, which keep a card
-    whole under a shadow's edge on a coloured table; and the regions enclosed by colour edges
-    at several edge strengths, found on a half-size copy (table texture makes their outlines
-    long, and tracing them is the costly part)."""
+def _candidate_masks(small: np.ndarray, paper: np.ndarray) -> tuple[list[tuple[np.ndarray, int]], ...]:
+    """Masks whose blobs may be the card, each with its pixel size in small-copy pixels, and
+    masks to fall back on when those find no card.
+
+    First: bright paper at several thresholds; neutral (grey to white) regions, which keep a
+    card whole under a shadow's edge on a coloured table; and the regions enclosed by colour
+    edges at several edge strengths, found on a half-size copy (table texture makes their
+    outlines long, and tracing them is the costly part). Then: the strong edges themselves,
+    whose blobs' outlines lie a pixel or two outside the card and leak into the table more
+    easily, but survive a dark-framed card half in shadow on white cloth.
+    """
     low, high = np.percentile(paper[::2, ::2], [50, 99.5])
     masks = [(paper >= threshold, 1) for threshold in np.linspace(low, high, 12)[1:-1]]
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
@@ -158,23 +169,32 @@ def _candidate_masks(small: np.ndarray, paper: np.ndarray) -> list[tuple[np.ndar
     for channel in cv2.split(half.astype(np.float32)):
         gradient = np.maximum(gradient, cv2.magnitude(cv2.Sobel(channel, cv2.CV_32F, 1, 0),
                                                       cv2.Sobel(channel, cv2.CV_32F, 0, 1)))
-    masks += [(gradient < level, 2) for level in np.percentile(gradient, [70, 80, 88, 94])]
-    return masks
+    levels = np.percentile(gradient, [70, 80, 88, 94, 99.5])
+    masks += [(gradient < level, 2) for level in levels[:-1]]
+    # The strong edges alone (a share of the strongest: a soft shadow's edge is none of them):
+    # the card's outline with the art attached to it is one blob whose boundary is the card.
+    return masks, [(gradient >= share * levels[-1], 2) for share in (0.2, 0.35)]
 
 
 def _card_like_regions(mask: np.ndarray, pixel: int) -> list[_Region]:
     """Each blob in ``mask`` that is a filled quadrilateral of a card's shape or, where it
     touches the border, a filled cut quadrilateral; in small-copy pixels (a mask pixel is
     ``pixel`` of them)."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # Every blob's outer boundary, also of blobs inside another's hole (the card's inside,
+    # within the table's blob): the top level of a two-level hierarchy.
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outer = [c for c, links in zip(contours, hierarchy[0]) if links[3] < 0] if contours else []
     height, width = mask.shape
     found = []
-    for contour in contours:
+    for contour in outer:
         area = cv2.contourArea(contour)
         if area < _MIN_AREA * mask.size:
             continue
         points = contour.reshape(-1, 2)
-        cut = bool(np.any(points.min(axis=0) <= 0) or points[:, 0].max() >= width - 1 or points[:, 1].max() >= height - 1)
+        low, high = points.min(axis=0) <= 0, points.max(axis=0) >= (width - 1, height - 1)
+        cut = bool(low.any() or high.any())
+        if np.any(low & high):
+            continue  # from border to border: a stripe of table, not a card
         hull = cv2.convexHull(contour)
         corners = 5 if cut else 4
         if len(hull) < corners:
@@ -201,7 +221,7 @@ def _with_paper(regions: list[_Region], paper: np.ndarray) -> list[_Region]:
         key = np.round(region.quad / 3).astype(np.int32).tobytes()
         if key not in steps:
             steps[key] = _paper_step(paper, region.quad)
-        if steps[key] >= _MIN_PAPER_STEP:
+        if steps[key] >= (_MIN_CUT_PAPER_STEP if region.cut else _MIN_PAPER_STEP):
             kept.append(region)
     return kept
 
@@ -240,19 +260,57 @@ def _paper_step(paper: np.ndarray, polygon: np.ndarray) -> float:
     return float(np.percentile(crop[inner], 80) - np.median(crop[outer]))
 
 
+@dataclass(frozen=True)
+class _Side:
+    """Profiles across one side of the current outline, every ``_STEP`` px from inside out."""
+
+    base: np.ndarray  # (samples, 2): where each profile crosses the side
+    normal: np.ndarray  # (2,): outward
+    offsets: np.ndarray  # (offsets,): px along the normal
+    slopes: np.ndarray  # (samples, offsets, 2): change per step of the darkest and brightest channel
+
+    @classmethod
+    def across(cls, smooth: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndarray,
+               span: tuple[float, float]) -> _Side:
+        along = end - start
+        normal = np.array([along[1], -along[0]]) / np.linalg.norm(along)
+        if np.dot(normal, (start + end) / 2 - centre) < 0:
+            normal = -normal
+        offsets = np.arange(-span[0], span[1] + _STEP / 2, _STEP)
+        base = start + np.linspace(*_EDGE_SPAN, _EDGE_SAMPLES)[:, None] * along
+        grid = base[:, None, :] + offsets[None, :, None] * normal
+        profiles = cv2.remap(smooth, grid[..., 0].astype(np.float32), grid[..., 1].astype(np.float32),
+                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cls(base, normal, offsets, np.gradient(profiles, axis=1))
+
+    def edge_points(self, rise: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each profile's peak of ``rise`` within ``window``, located by a parabola, and its height."""
+        peak = np.clip(np.where(window, rise, -np.inf).argmax(axis=1), 1, len(self.offsets) - 2)
+        rows = np.arange(len(rise))
+        left, mid, right = rise[rows, peak - 1], rise[rows, peak], rise[rows, peak + 1]
+        curvature = left - 2 * mid + right
+        shift = np.where(curvature < 0, 0.5 * (left - right) / np.where(curvature < 0, curvature, -1), 0.0)
+        where = self.offsets[peak] + np.clip(shift, -1, 1) * _STEP
+        return self.base + where[:, None] * self.normal, mid
+
+
 def _fit_edges(smooth: np.ndarray, corners: np.ndarray, *, inside: float, outside: float,
                strongest: bool) -> tuple[np.ndarray, float]:
     """Corners refined by fitting a line to sub-pixel edge points along each side.
 
     The true edge lies between ``inside`` pixels inside and ``outside`` pixels outside the
     current side; ``strongest`` takes each profile's steepest descent of the paper channel
-    (for a rough start), otherwise the outermost sharp colour step of the side is followed.
+    (for a rough start), otherwise the outermost sharp step of the side is followed.
     """
     centre = corners.mean(axis=0)
+    sides = [_Side.across(smooth, corners[i], corners[(i + 1) % 4], centre, (inside, outside)) for i in range(4)]
+    if strongest:
+        rises = [(-side.slopes[..., 0], np.ones(len(side.offsets), bool)) for side in sides]
+    else:
+        rises = _outer_steps(sides)
     lines, residuals = [], []
-    for i in range(4):
-        start, end = corners[i], corners[(i + 1) % 4]
-        points, strength = _edge_points(smooth, start, end, centre, (inside, outside), strongest)
+    for side, (rise, window) in zip(sides, rises):
+        points, strength = side.edge_points(rise, window)
         keep = strength > 0.25 * np.median(strength)
         if keep.sum() < 6:
             raise CardNotFound("card edge too faint to locate")
@@ -263,65 +321,59 @@ def _fit_edges(smooth: np.ndarray, corners: np.ndarray, *, inside: float, outsid
     return refined, float(np.sqrt(np.mean(np.concatenate(residuals) ** 2)))
 
 
-def _edge_points(smooth: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndarray,
-                 span: tuple[float, float], strongest: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Where the card ends along profiles across the side start-end, and how sharply: the peak
-    of the step's gradient in each profile, located by a parabola."""
-    along = end - start
-    normal = np.array([along[1], -along[0]]) / np.linalg.norm(along)
-    if np.dot(normal, (start + end) / 2 - centre) < 0:
-        normal = -normal  # outward
-    t = np.linspace(*_EDGE_SPAN, _EDGE_SAMPLES)
-    step = 0.25
-    offsets = np.arange(-span[0], span[1] + step / 2, step)
-    base = start + t[:, None] * along
-    grid = base[:, None, :] + offsets[None, :, None] * normal
-    profiles = cv2.remap(smooth, grid[..., 0].astype(np.float32), grid[..., 1].astype(np.float32),
-                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    slopes = np.gradient(profiles, axis=1)  # (samples, offsets, darkest and brightest channel) per sample outward
-    paper_descent = -slopes[..., 0]
-    if strongest:
-        rise, window = paper_descent, np.ones(len(offsets), bool)
-    else:
-        rise, window = _outermost_step(slopes, paper_descent, step)
-    peak = np.where(window, rise, -np.inf).argmax(axis=1)
-    peak = np.clip(peak, 1, len(offsets) - 2)
-    rows = np.arange(len(t))
-    left, mid, right = rise[rows, peak - 1], rise[rows, peak], rise[rows, peak + 1]
-    curvature = left - 2 * mid + right
-    shift = np.where(curvature < 0, 0.5 * (left - right) / np.where(curvature < 0, curvature, -1), 0.0)
-    where = offsets[peak] + np.clip(shift, -1, 1) * step
-    return base + where[:, None] * normal, mid
+def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each side, each profile's slope across the side's outermost sharp step, and the
+    offsets (within 1.5 px of that step) where its peak is looked for.
 
-
-def _outermost_step(slopes: np.ndarray, paper_descent: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each profile's slope across the side's outermost sharp step, and the offsets (within
-    1.5 px of that step) where its peak is looked for.
-
-    The mean of the side's profiles shows the steps that run along the whole side (the
-    card's edge, a printed frame's inner edge) while the table's texture averages out. Where
-    that step is paper ending (the paper channel falls), the paper channel's slope is followed:
-    JPEG keeps colour at half resolution, so a colour difference would blur the edge.
-    Otherwise (a dark frame meeting the table) the slope along the step's colour change is.
+    The mean of a side's profiles shows the steps that run along the whole side (the card's
+    edge, a printed frame's inner edge) while the table's texture averages out. A frame is the
+    design's, so it is as wide on every side: where two sides show one, the others' weaker
+    outer steps (glare, a shadow, a dark table) are looked for at that width. Where the step
+    is paper ending (the paper channel falls), the paper channel's slope is followed: JPEG
+    keeps colour at half resolution, so a colour difference would blur the edge. Otherwise (a
+    dark frame meeting the table) the slope along the step's change of both channels is.
     """
-    mean = slopes.mean(axis=0)  # (offsets, channels)
-    size = np.linalg.norm(mean, axis=1)
-    least = max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * step)
-    steps = np.flatnonzero(_prominence(size, _STEP_WIDTH) >= least)
-    outermost = int(steps[-1]) if len(steps) else int(size.argmax())
-    window = np.abs(np.arange(len(size)) - outermost) <= 6
-    if paper_descent[:, outermost].mean() >= 0.5 * size[outermost]:
-        return paper_descent, window
-    return slopes @ (mean[outermost] / size[outermost]), window
+    means = [side.slopes.mean(axis=0) for side in sides]  # (offsets, channels)
+    sizes = [np.linalg.norm(mean, axis=1) for mean in means]
+    prominences = [_prominence(size, _STEP_WIDTH) for size in sizes]
+    mains = [int(size.argmax()) for size in sizes]
+    widths = []
+    for size, prominence, main in zip(sizes, prominences, mains):
+        steps = np.flatnonzero(prominence >= max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * _STEP))
+        widths.append(int(steps[-1]) - main)
+    framed = [width for width in widths if width >= _MIN_FRAME]
+    outer = list(mains)
+    if len(framed) >= 2:
+        width = int(np.median(framed))
+        for i, (size, prominence, main) in enumerate(zip(sizes, prominences, mains)):
+            near = np.abs(np.arange(len(size)) - (main + width)) <= _MIN_FRAME // 2
+            found = near & (prominence >= 0.5 * _MIN_STEP_SLOPE * _STEP)
+            if found.any():
+                outer[i] = int(np.flatnonzero(found)[size[found].argmax()])
+    rises = []
+    for side, mean, size, step in zip(sides, means, sizes, outer):
+        window = np.abs(np.arange(len(size)) - step) <= 6
+        paper_descent = -side.slopes[..., 0]
+        if paper_descent[:, step].mean() >= 0.5 * size[step]:
+            rises.append((paper_descent, window))
+        else:
+            rises.append((side.slopes @ (mean[step] / size[step]), window))
+    return rises
+
+
 def _prominence(values: np.ndarray, width: int) -> np.ndarray:
-    """How far each local peak of ``values`` rises above the lower of its two sides within
-    ``width`` samples (the higher of the two side minima); negative where there is no peak.
-    A card's edge is a sharp peak of slope; the soft edge of its drop shadow is a broad hump."""
-    padded = np.pad(values, width, constant_values=np.inf)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1)
-    sides = np.maximum(windows[:, :width].min(axis=1), windows[:, width + 1:].min(axis=1))
-    peak = values >= np.maximum(windows[:, width - 1], windows[:, width + 1])
-    return np.where(peak, values - sides, -np.inf)
+    """How far each peak of ``values`` outside the highest one rises above both the dip
+    between them and the lowest value within ``width`` samples further out; -inf elsewhere.
+    A card's edge is a sharp peak of slope that falls away outside; the soft edge of its drop
+    shadow is a broad hump that does not."""
+    main = int(values.argmax())
+    result = np.full(len(values), -np.inf)
+    result[main] = values[main]
+    for k in range(main + 1, len(values) - 1):
+        if values[k] >= values[k - 1] and values[k] >= values[k + 1]:
+            beyond = values[k + 1:k + width + 1].min()
+            result[k] = values[k] - max(values[main:k].min(), beyond)
+    return result
 
 
 def _robust_line(points: np.ndarray) -> np.ndarray:
