@@ -3,10 +3,11 @@
 For each design (the built-in deck's designs, and every folder of ``tests/fixtures/decks``)
 and each rank A-K, ``--pairs`` pairs are made the way align sees them: the club card as A and
 the heart card as B, each rectified into the card frame with realistic nuisance drawn per
-pair from a seeded generator (outline misregistration of 0.5-1.5 px per corner, which is also perspective slack; a photo 1-2.2 times
-coarser than the frame; blur; a light gradient; a colour cast; noise; JPEG), and B turned by a
-half turn with probability one half. Then ``cardprep.orient.decide_orientation`` and the
-baseline (align's rule before it: the pips' row skew, ``skew_rule``) decide on the same images.
+pair from a seeded generator (outline misregistration of 0.5-1.5 px per corner, which is
+also perspective slack; a photo 1-2.2 times coarser than the frame; blur; a light gradient;
+a colour cast; noise; JPEG), and B turned by a half turn with probability one half. Then
+``cardprep.orient.decide_orientation`` and the baseline (align's rule before it: the pips'
+row skew, ``skew_rule``) decide on the same images.
 
 Truth of "matters": odd ranks change under a half turn; 6 and 8 do where the design's middle
 side pips all point one way (the built-in style says; ``ONE_WAY_SIDE_PIPS`` for the others);
@@ -20,10 +21,10 @@ false alarms: pairs flagged uncertain although the card looks the same turned.
 ``--photos N``: end to end instead, on the simulator's photos of each design (its camera, tables
 and light) through ``detect.find_card``, ``register.outline_homography`` and ``cards.rectify``.
 
-    .venv/bin/python benchmarks/orient_bench.py                  # 8 pairs per rank and design
+    .venv/bin/python benchmarks/orient_bench.py                # 8 pairs per rank and design
     .venv/bin/python benchmarks/orient_bench.py --pairs 40 --seed 1
-    .venv/bin/python benchmarks/orient_bench.py --severity 2        # where does it break?
-    .venv/bin/python benchmarks/orient_bench.py --photos 4   # simulated photos, detection included
+    .venv/bin/python benchmarks/orient_bench.py --severity 2   # where does it break?
+    .venv/bin/python benchmarks/orient_bench.py --photos 4     # simulated photos, detection included
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def photographed(face: np.ndarray, rng: np.random.Generator, *, turned: bool, se
     ys, xs = np.mgrid[0:height, 0:width]
     ramp = (np.cos(direction) * xs / width + np.sin(direction) * ys / height)
     light = 1.0 - rng.uniform(0, 0.4) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-9)
-    image = image * light[..., None] * rng.uniform(0.85, 1.1, 3) + rng.normal(0, rng.uniform(1, 6) * severity, image.shape)
+    noise = rng.normal(0, rng.uniform(1, 6) * severity, image.shape)
+    image = image * light[..., None] * rng.uniform(0.85, 1.1, 3) + noise
     ok, data = cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8),
                             [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(max(10, round(95 - 40 * severity)), 96))])
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
@@ -226,7 +228,8 @@ def main() -> None:
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     print(f"{'design':18} {'pairs':>5} {'matter':>6} {'right':>7} {'false':>5} {'missed':>6} {'uncert':>6} "
-          f"{'least':>5} {'no-mat':>6} {'nm-bad':>6} {'alarm':>5} {'ms/pair':>7} | {'baseline right':>14} {'false':>5} {'ms/pair':>7}")
+          f"{'least':>5} {'no-mat':>6} {'nm-bad':>6} {'alarm':>5} {'ms/pair':>7} | "
+          f"{'baseline right':>14} {'false':>5} {'ms/pair':>7}")
     total, foreign = Tally(), Tally()
     for deck, one_way in all_decks():
         if args.designs and deck.name not in args.designs:
@@ -247,7 +250,8 @@ def row(name: str, t: Tally) -> str:
     share = 100 * t.right / max(t.matters, 1)
     base = 100 * t.base_right / max(t.matters, 1)
     return (f"{name:18} {t.pairs:5d} {t.matters:6d} {share:6.1f}% {t.false_flips:5d} {t.missed_flips:6d} "
-            f"{t.uncertain:6d} {t.least_confidence:5.2f} {t.no_matter:6d} {t.no_matter_wrong:6d} {t.false_alarms:5d} {1000 * t.seconds / max(t.pairs, 1):7.1f} | "
+            f"{t.uncertain:6d} {t.least_confidence:5.2f} {t.no_matter:6d} {t.no_matter_wrong:6d} {t.false_alarms:5d} "
+            f"{1000 * t.seconds / max(t.pairs, 1):7.1f} | "
             f"{base:13.1f}% {t.base_false_flips:5d} {1000 * t.base_seconds / max(t.pairs, 1):7.1f}")
 
 

@@ -1,10 +1,12 @@
-"""Reading a card's face: its pips, rank, suit colour, and how B lies relative to A.
+"""Reading a card's face: its ink, pips, face panel, rank and suit colour.
 
-Everything works on the card rectified to an upright 63 x 88 mm frame. Orientation is found by
-comparing the two cards' pip layouts rather than by knowing any deck: B's pips (position and
-which way up each one points) either match A's as they lie or match them after a half turn.
-Even ranks match both ways equally (their layouts are point-symmetric) and keep orientation 0;
-A, 3, 5, 7 and 9 do not, which is exactly when a card laid the wrong way round matters.
+Everything works on the card rectified to an upright 63 x 88 mm frame, at any scale, and
+reads what every standard deck has rather than one deck's drawing: ink against the paper's own
+white, pips as the solid shapes between the indices (ornaments, border lines and index glyphs
+left out), a face panel as one large solid shape. How B lies relative to A is ``orient``'s.
+
+``half_turn_fits_better`` (each pip's direction from the skew of its rows, which holds for the
+built-in deck's pips only) is align's rule until align calls ``orient.decide_orientation``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 PX_PER_MM = 5.0
 _INSET_MM = 2.0  # ink this close to the edge is the card's border, frame or the table
 _CORNER_MM = (12.0, 10.0)  # pips' centres keep this far from the long and short edges (indices)
-_WHITE_WINDOW_MM = 18.0  # the paper's white is the brightest in a window this wide
-_INK = 0.4  # of the paper's white: darker or more coloured than this is ink
+_WHITE_WINDOW_MM = 18.0  # the paper's white: the darkest channel closed over a window this wide
+INK = 0.4  # of the paper's white: darker or more coloured than this is ink
 _MIN_PIP_MM2 = 6.0
 _MIN_FILL = 0.3  # of its bounding box: pips fill 0.38 (diamond) to 0.65 (heart), wreaths 0.2
 _ORNAMENT = 0.35  # of the largest pip's area: smaller shapes are ornaments (an ace's wreath)
-_FACE_MM = 34.0  # one ink shape this wide or tall is a face panel, not a pip (an ace's is 26)
+_FACE_MM = 34.0  # a solid shape this wide or tall is a face panel, not a pip (an ace's is 26)
 _FACE_INK = 0.2  # pale figures: ink this faint counts when looking for a face panel
 _FACE_INSET_MM = 4.0  # border lines lie outside this, face panels mostly inside
 _FACE_GAP_MM = 1.4  # gaps narrower than this within a figure are closed to find it whole
@@ -84,7 +86,7 @@ def ink_map(card: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     darkest = card.min(axis=2).astype(np.float32)
     small = cv2.resize(darkest, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    k = max(3, round(_WHITE_WINDOW_MM * _px_per_mm(card) / 4))
+    k = max(3, round(_WHITE_WINDOW_MM * px_per_mm(card) / 4))
     # a closing fills every shape narrower than the window with the paper around it and,
     # unlike the window's plain maximum, keeps a gradient's slope
     white = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
@@ -100,8 +102,8 @@ def read_face(card: np.ndarray) -> CardFace:
     index corners are indices; shapes much smaller than the largest are ornaments.
     """
     ink, white = ink_map(card)
-    scale = _px_per_mm(card)
-    mask = (ink > _INK).astype(np.uint8)
+    scale = px_per_mm(card)
+    mask = (ink > INK).astype(np.uint8)
     inset = max(1, round(_INSET_MM * scale))
     mask[:inset], mask[-inset:], mask[:, :inset], mask[:, -inset:] = 0, 0, 0, 0
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -112,8 +114,8 @@ def read_face(card: np.ndarray) -> CardFace:
         if min(left, top) > inset and left + w < width - inset and top + h < height - inset:
             cx, cy = (centroids[label] + 0.5) / scale
             margin_x, margin_y = _CORNER_MM
-            if (area >= _MIN_PIP_MM2 * scale**2 and area >= _MIN_FILL * w * h and margin_x < cx < CARD_WIDTH_MM - margin_x
-                    and margin_y < cy < CARD_HEIGHT_MM - margin_y):
+            solid = area >= _MIN_PIP_MM2 * scale**2 and area >= _MIN_FILL * w * h
+            if solid and margin_x < cx < CARD_WIDTH_MM - margin_x and margin_y < cy < CARD_HEIGHT_MM - margin_y:
                 candidates.append(label)
     if face or not candidates:
         # shapes inside a face panel are the figure's, and their colours tell nothing
@@ -155,7 +157,8 @@ def _pip(labels: np.ndarray, label: int, stat: np.ndarray, centroid: np.ndarray,
     return Pip(float(cx), float(cy), bool(upright), (left, top, width, height))
 
 
-def _px_per_mm(card: np.ndarray) -> float:
+def px_per_mm(card: np.ndarray) -> float:
+    """The scale of a rectified card image, which spans the card's width exactly."""
     return card.shape[1] / CARD_WIDTH_MM
 
 

@@ -24,12 +24,11 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from cardprep.cards import CardFace, ink_map, read_face
+from cardprep.cards import INK, CardFace, ink_map, px_per_mm, read_face
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 CONFIDENT = 0.8  # below this confidence a decision that matters is "orientation uncertain"
 _INDEX_MM = (15.0, 40.0)  # the corner searched for the index's suit symbol: width, height
-_INK = 0.4  # as in cards: darker than this share of the paper's white is ink
 _MIN_SYMBOL_PX = 5  # index shapes smaller than this across are specks
 _ASPECT = 0.25  # log of the widest aspect ratio between a pip and a symbol it may be
 _MATCH_MM = 6.0  # pips farther apart than this are not the same pip
@@ -104,7 +103,7 @@ def _read(card: np.ndarray, face: CardFace) -> _Reading:
         return _Reading(face, np.zeros((0, 2)), np.zeros(0), _half_turn_correlation(card))
     ink, _ = ink_map(card)
     # box centres, not centroids: a pip's box centre stays put when the pip is turned
-    scale = card.shape[1] / CARD_WIDTH_MM
+    scale = px_per_mm(card)
     xy = np.array([((x + w / 2) / scale, (y + h / 2) / scale) for x, y, w, h in (p.box for p in face.pips)])
     xy = xy.reshape(-1, 2)
     return _Reading(face, xy, _directions(ink, face), float("nan"))
@@ -157,7 +156,7 @@ def _directions(ink: np.ndarray, face: CardFace) -> np.ndarray:
 
 def _index_corners(ink: np.ndarray, face: CardFace) -> list[np.ndarray]:
     """The top-left corner and the bottom-right one turned, with the pips blanked out."""
-    scale = ink.shape[1] / CARD_WIDTH_MM
+    scale = px_per_mm(ink)
     blank = ink.copy()
     for pip in face.pips:
         left, top, width, height = pip.box
@@ -168,7 +167,7 @@ def _index_corners(ink: np.ndarray, face: CardFace) -> list[np.ndarray]:
 
 def _corner_blobs(corner: np.ndarray) -> list[np.ndarray]:
     """The ink shapes of one corner, each cropped to its box (the rank's glyphs, the suit's symbol)."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats((corner > _INK).astype(np.uint8), connectivity=8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats((corner > INK).astype(np.uint8), connectivity=8)
     blobs = []
     rows, cols = corner.shape
     for left, top, width, height, _ in stats[1:]:
@@ -198,7 +197,7 @@ def _half_turn_correlation(card: np.ndarray) -> float:
     On the log of the brightness with its best-fitting plane taken out: a light gradient across
     the card is such a plane, and would otherwise make any art look different turned.
     """
-    scale = card.shape[1] / CARD_WIDTH_MM
+    scale = px_per_mm(card)
     inset = round(3.0 * scale)
     grey = np.log(cv2.cvtColor(card, cv2.COLOR_BGR2GRAY).astype(np.float32) + 8.0)[inset:-inset, inset:-inset]
     grey = cv2.GaussianBlur(grey, (0, 0), 0.5 * scale)
