@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from cardprep.cards import read_face
 from cardprep.orient import CONFIDENT, OrientationDecision, decide_orientation
 from tests.cardprep.card_faces import BUILT_IN, face, photographed, pip_box
 
@@ -103,3 +104,8 @@ def test_a_badly_blurred_pair_is_right_or_flagged_never_called_symmetric(design,
         decision = decide_orientation(a, b)
         assert decision.matters, (turned, decision)
         assert decision.uncertain or decision.turn == turned, (turned, decision)
+
+
+def test_faces_read_by_the_caller_give_the_same_decision():
+    a, b = pair("kennard", "5", 100, turned=True)
+    assert decide_orientation(a, b, faces=(read_face(a), read_face(b))) == decide_orientation(a, b)
