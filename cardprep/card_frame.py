@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cardprep import geometry
+from cardprep import geometry, warp
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 MARGIN = 0.06  # of the card's height, on each side (5.3 mm of table)
@@ -43,18 +43,12 @@ def frame_from_photo(corners: np.ndarray, size: int) -> np.ndarray:
 def card_view(photo: np.ndarray, corners: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The card at ``corners`` rectified into its ``size`` square frame, and the map used.
 
-    A card much larger than the frame is first area-averaged (a plain warp would alias its
-    fine print), then warped once.
+    A card much larger than the frame is first area-averaged (``cardprep.warp``), then warped
+    once, exactly as align cuts its training pairs.
     """
     frame_from = frame_from_photo(corners, size)
-    shrink = min(1.0, 2.0 * size / geometry.long_side(corners))
-    source, photo_to_source = photo, np.eye(3)
-    if shrink < 1.0:
-        dsize = (max(1, round(photo.shape[1] * shrink)), max(1, round(photo.shape[0] * shrink)))
-        source = cv2.resize(photo, dsize, interpolation=cv2.INTER_AREA)
-        photo_to_source = geometry.resize_map(photo.shape, dsize)
-    view = cv2.warpPerspective(source, frame_from @ np.linalg.inv(photo_to_source), (size, size),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    view = warp.warp(photo, frame_from, (size, size), shrink=warp.shrink_factor(frame_from, corners),
+                     border=cv2.BORDER_REPLICATE)
     return view, frame_from
 
 

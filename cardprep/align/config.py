@@ -34,9 +34,10 @@ def _opt(default: Any, help: str) -> Any:
 @dataclass(frozen=True)
 class AlignConfig:
     frame: Frame = _opt(Frame.PHOTO, "photo: A's photo cut square around the card (card ~70% of it), B warped "
-                                     "into it; card: both rectified to the card alone.")
+                                     "into it; card: both rectified to the model's square card frame, the card "
+                                     "stretched to fill it with a 6% margin of table (cardprep.card_frame).")
     size: int = _opt(512, f"Output side in pixels, {SIZE_RANGE[0]} to {SIZE_RANGE[1]} "
-                          "(the card's height with --frame card).")
+                          "(the output is square in both frames).")
     on_flip: OnFlip = _opt(OnFlip.FIX, "A heart card laid upside down: fix (turn it, keep its table), flag "
                                        "(write as photographed, flag it) or skip (fail the pair).")
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cardprep import cards, geometry
+from cardprep import card_frame, cards, geometry, warp
 from cardprep.align.config import AlignConfig, Frame, OnFlip
 from cardprep.align.result import AlignedImages, AlignResult, Status
 from cardprep.detect import CardNotFound, CardOutline, find_card
 from cardprep.register import EccFailed, outline_homography, refine
-from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 PHOTO_CARD_SHARE = 0.7  # --frame photo: the card's long side over the crop's side
 MIN_SCORE = 0.85  # ECC correlation below this flags the pair
@@ -122,9 +121,7 @@ def output_from_a(corners_a: np.ndarray, config: AlignConfig) -> tuple[np.ndarra
         out_from_a = (geometry.translation(-0.5, -0.5) @ geometry.scaling(config.size / side)
                       @ geometry.translation(*(side / 2 - centre + 0.5)))
         return out_from_a, (config.size, config.size)
-    width = round(config.size * CARD_WIDTH_MM / CARD_HEIGHT_MM)
-    target = np.array([[0, 0], [width, 0], [width, config.size], [0, config.size]], np.float64) - 0.5
-    return geometry.quad_homography(corners_a, target), (width, config.size)
+    return card_frame.frame_from_photo(corners_a, config.size), (config.size, config.size)
 
 
 def cut_pair(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_from_b: np.ndarray,
@@ -136,33 +133,18 @@ def cut_pair(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_
     they differ only when an upside-down card is turned, which keeps B's table as it was.
     """
     out_from_a, shape = output_from_a(corners_a, config)
-    share = 1 if config.frame is Frame.CARD else PHOTO_CARD_SHARE
-    shrink = min(1.0, 2 * config.size / geometry.long_side(corners_a) * share)
-    small_a, from_a = _shrunk(photo_a, shrink)
-    small_b, from_b = _shrunk(photo_b, shrink)
-    image_a = _warp(small_a, out_from_a @ np.linalg.inv(from_a), shape)
-    card_b = _warp(small_b, out_from_a @ a_from_b @ np.linalg.inv(from_b), shape)
+    shrink = warp.shrink_factor(out_from_a, corners_a)
+    image_a = warp.warp(photo_a, out_from_a, shape, shrink=shrink)
+    card_b = warp.warp(photo_b, out_from_a @ a_from_b, shape, shrink=shrink)
     outline = geometry.apply_homography(out_from_a, corners_a)
     if background is a_from_b:
         return image_a, card_b, outline
-    table_b = _warp(small_b, out_from_a @ background @ np.linalg.inv(from_b), shape)
+    table_b = warp.warp(photo_b, out_from_a @ background, shape, shrink=shrink)
     mask = np.zeros(card_b.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, np.round(outline * 16).astype(np.int32), 255, cv2.LINE_AA, shift=4)
     mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)[..., None] / 255
     image_b = (card_b * mask + table_b * (1 - mask) + 0.5).astype(np.uint8)
     return image_a, image_b, outline
-
-
-def _shrunk(photo: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """``photo`` area-averaged by ``factor`` (<= 1), and the map from photo to shrunk pixels."""
-    if factor >= 1.0:
-        return photo, np.eye(3)
-    size = (max(1, round(photo.shape[1] * factor)), max(1, round(photo.shape[0] * factor)))
-    return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.resize_map(photo.shape, size)
-
-
-def _warp(image: np.ndarray, h: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    return cv2.warpPerspective(image, h, shape, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def overlay(image_a: np.ndarray, image_b: np.ndarray, outline: np.ndarray) -> np.ndarray:

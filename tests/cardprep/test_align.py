@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cardprep import geometry
 from cardprep.align import AlignConfig, Frame, OnFlip, Status, align_folder
+from cardprep.card_frame import card_corners_in_frame
 from cardprep.cli import app
 from cardprep.common.errors import UserError
 from cardprep.sim.photos import SimConfig, simulate_set
@@ -120,12 +121,24 @@ def test_on_flip_flag_and_skip(raw, tmp_path, on_flip, status):
     assert (tmp_path / "out" / "B" / f"{stem}.png").exists() == (status == "flagged")
 
 
-def test_card_frame_is_the_upright_card(raw, tmp_path):
+def test_card_frame_is_the_models_square_view_of_the_card(raw, tmp_path):
+    """--frame card writes both cards in cardprep.card_frame's square view: paper inside the
+    outline where the card frame puts it, A's table in the margin, B's card on A's pixels."""
     summary = align_folder(raw, tmp_path / "cards", AlignConfig(frame=Frame.CARD, size=176), workers=2)
     assert summary.counts[Status.OK] == 13
-    card = cv2.imread(str(tmp_path / "cards" / "A" / "00-A.png"))
-    assert card.shape == (176, 126, 3)
-    assert card[5:-5, 5:-5].min(axis=2).mean() > 120  # paper edge to edge, no table
+    outline = card_corners_in_frame(176)
+    inside = np.zeros((176, 176), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(outline).astype(np.int32), 1)
+    core, rim = cv2.erode(inside, np.ones((9, 9), np.uint8)) == 1, cv2.dilate(inside, np.ones((5, 5), np.uint8)) == 0
+    for stem in ("00-A", "04-5", "11-Q"):
+        a, b = (cv2.imread(str(tmp_path / "cards" / side / f"{stem}.png")) for side in ("A", "B"))
+        assert a.shape == b.shape == (176, 176, 3)
+        paper_a, paper_b = a.min(axis=2).astype(float), b.min(axis=2).astype(float)
+        assert np.median(paper_a[core]) > 150 and np.median(paper_b[core]) > 150
+        assert np.median(paper_a[rim]) < np.median(paper_a[core]) - 40  # table, not card, in the margin
+        edges_a, edges_b = (cv2.Canny(img, 60, 160) > 0 for img in (a, b))
+        ring = (cv2.dilate(inside, np.ones((5, 5), np.uint8)) - cv2.erode(inside, np.ones((5, 5), np.uint8))) == 1
+        assert (edges_a & ring).sum() > 200 and (edges_b & ring).sum() > 200  # both outlines on the same ring
 
 
 @pytest.fixture()
