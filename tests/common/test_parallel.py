@@ -23,6 +23,8 @@ from ..cardprep.augment_fixtures import write_aligned
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+
 
 def _square_or_fail(n: int) -> int:
     if n < 0:
@@ -186,5 +188,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
 
-
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
