@@ -5,8 +5,8 @@ as it was at commit 6d18007 (the baseline; its source is taken with ``git show``
 Three sets of photos:
 
 - simulator: ``cardprep.sim.simulate_pair`` over the 13 ranks (club photo A and heart photo
-  B of each pair), landscape, portrait and 12 MP, the built-in deck (and each fixture design
-  when the simulator can load one);
+  B of each pair; 1024x768, 1600x1200, 768x1024 and, for the 7, 12 MP), per design: the
+  built-in deck in each of its designs and the four fixture designs (``load_deck``);
 - scenes: tests/cardprep/detect_scenes.py, per design (built-in deck and the four fixture
   designs in tests/fixtures/decks), 13 club and 13 heart ranks over the simulator's tables
   plus white cloth and black leather, with glare, a hard shadow, a white plate and strip,
@@ -14,8 +14,9 @@ Three sets of photos:
   out of frame and one with two cards, which must fail for that reason;
 - the two real photos in ../shared/real-photos (when present), against hand-located corners.
 
-    .venv/bin/python benchmarks/detect_bench.py            # everything (~3 min on 2 cores)
-    .venv/bin/python benchmarks/detect_bench.py --quick    # 1024x768 only, 6 photos per design
+    .venv/bin/python benchmarks/detect_bench.py            # everything (~8 min on 2 busy cores)
+    .venv/bin/python benchmarks/detect_bench.py --quick    # 1024x768 only, a few photos per design
+    .venv/bin/python benchmarks/detect_bench.py --misses   # and every failed or > 1 px photo
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ sys.path.insert(0, str(ROOT))
 from cardprep import detect  # noqa: E402
 from cardprep.sim.photos import SimConfig, simulate_pair  # noqa: E402
 from cardprep.spec import RANKS  # noqa: E402
-from tests.cardprep.detect_scenes import DESIGNS, TABLES, Scene, corner_errors, render  # noqa: E402
+from cardprep.sim import Design  # noqa: E402
+from tests.cardprep.detect_scenes import DESIGNS, TABLES, Scene, corner_errors, deck, render  # noqa: E402
 from tests.cardprep.test_detect import REAL_PHOTOS, REAL_TRUTH  # noqa: E402
 
 BASELINE = "6d18007"
 EFFECTS = ({}, {"glare": True}, {"shadow": True}, {"white_object": True}, {"glare": True, "shadow": True})
 SIZES = ((1024, 768), (1600, 1200), (768, 1024), (1200, 1600), (1280, 960), (960, 1280))
-TWELVE_MP = ((4000, 3000), (3000, 4000))
-SIM_SIZES = ((1024, 768), (1600, 1200), (768, 1024), (4032, 3024))
+TWELVE_MP = ((4032, 3024), (3024, 4032))
+SIM_SIZES = ((1024, 768), (1600, 1200), (768, 1024))
+SIM_DESIGNS = ("builtin", "bellot", *(d.value for d in Design if d is not Design.CLASSIC), *DESIGNS[1:])
 
 
 @dataclass
@@ -106,16 +109,15 @@ def measure(find: Callable, label: str, photo: np.ndarray, truth: np.ndarray | N
 
 
 def simulator_photos(quick: bool) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
-    """(group, label, photo, truth corners) from the simulator's own pairs, built-in deck."""
-    sizes = SIM_SIZES[:1] if quick else SIM_SIZES
-    for size in sizes:
-        ranks = RANKS[:3] if quick else (RANKS[::3] if size[0] * size[1] > 5e6 else RANKS)
-        for index, rank in enumerate(ranks):
-            pair = simulate_pair(rank, np.random.default_rng([11, index, *size]), SimConfig(size=size))
-            group = f"simulator builtin {size[0]}x{size[1]}"
-            label = f"{rank} {pair.surface.value} seed [11, {index}, {size[0]}, {size[1]}]"
-            yield group, f"{label} A", pair.photo_a, pair.corners_a
-            yield group, f"{label} B", pair.photo_b, pair.corners_b
+    """(group, label, photo, truth corners) from the simulator's own pairs, per design: the
+    13 ranks over landscape, portrait and (rank 7) 12 MP photos."""
+    for design in SIM_DESIGNS[:2] if quick else SIM_DESIGNS:
+        for index, rank in enumerate(RANKS[:3] if quick else RANKS):
+            size = SIM_SIZES[0] if quick else (TWELVE_MP[0] if index == 6 else SIM_SIZES[index % len(SIM_SIZES)])
+            pair = simulate_pair(rank, np.random.default_rng([11, index]), SimConfig(size=size), deck=deck(design))
+            label = f"{rank} {pair.surface.value} {size[0]}x{size[1]} seed [11, {index}]"
+            yield f"simulator {design}", f"{label} A", pair.photo_a, pair.corners_a
+            yield f"simulator {design}", f"{label} B", pair.photo_b, pair.corners_b
 
 
 def scene_photos(quick: bool) -> Iterator[tuple[str, str, np.ndarray, np.ndarray | None]]:

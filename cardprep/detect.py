@@ -2,21 +2,22 @@
 
 Two stages, because the card must be found robustly but located precisely:
 
-1. On a small copy of the photo, candidate regions come from two sources: bright, neutral
-   regions (the darkest of B, G, R above several thresholds) and regions enclosed by edges
-   (the colour gradient below several thresholds), the second for cards that are barely
-   brighter than the table or whose face is mostly dark art. A candidate is card-like when its
-   convex hull is nearly a quadrilateral of a card's proportions and the ring just inside its
-   outline holds paper brighter than the ring just outside (a green folder or a table patch
-   enclosed by edges does not). The biggest card-like region wins; a second one as big
-   elsewhere means two cards, and a paper region cut by the photo's border that is as big
-   means the card is partly out of frame.
+1. On a small copy of the photo, candidate regions come from bright paper (the darkest of
+   B, G, R above several thresholds), neutral regions (low saturation: a card stays whole
+   under a shadow's edge on a coloured table) and regions enclosed by colour edges (cards
+   barely brighter than the table, faces mostly dark art); when none of these is a card, from
+   the blobs of strong edges. A candidate is card-like when its blob nearly fills a
+   quadrilateral of a card's shape (proportions, corners near square, opposite sides alike)
+   and the ring just inside its outline holds paper brighter than the ring just outside (a
+   green folder or a table patch enclosed by edges does not). The most card-like region wins;
+   a second one as big elsewhere means two cards; no whole card but paper cut by the photo's
+   border means the card is partly out of frame.
 2. On the full-resolution photo, each straight edge is sampled across at many points, the
    edge found at sub-pixel precision in every profile, and a robust line fitted; adjacent
    lines intersect at the corners. The rounded corners are left out of the fits, which is
    why corner detectors (cornerSubPix) fail on cards and line fits do not. The edge taken is
-   the outermost sharp colour step of the side's mean profile: a card printed with a dark
-   outline or frame ends where the frame meets the table, not where the white meets the frame.
+   the outermost sharp step of the side's mean profile: a card printed with a dark frame ends
+   where the frame meets the table, not where the white meets the frame.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly no
 _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
 _STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
 _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
-_MIN_FRAME = 8  # profile samples (2 px) between a frame's inner and outer step, at least
+_MIN_FRAME = 4  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
 
 
@@ -99,6 +100,10 @@ def find_card(photo: np.ndarray) -> CardOutline:
     # Twice: the second time the profiles are aligned on a good line, so their mean is sharper.
     for _ in range(2):
         corners, rms = _fit_edges(smooth, corners, inside=3.0 + frame, outside=3.0 + frame, strongest=False)
+    # Lines that wandered far from the region found are not the card's edges (a shadow's or
+    # the art's): no outline rather than a wrong one.
+    if np.abs(corners - (rough - low)).max() > 2 * reach + frame:
+        raise CardNotFound("card outline unclear (its edges do not run along the card-like region found)")
     return CardOutline(_short_side_first(corners + low), rms)
 
 
@@ -173,7 +178,16 @@ def _candidate_masks(small: np.ndarray, paper: np.ndarray) -> tuple[list[tuple[n
     masks += [(gradient < level, 2) for level in levels[:-1]]
     # The strong edges alone (a share of the strongest: a soft shadow's edge is none of them):
     # the card's outline with the art attached to it is one blob whose boundary is the card.
-    return masks, [(gradient >= share * levels[-1], 2) for share in (0.2, 0.35)]
+    return masks, [(_solid(gradient >= share * levels[-1]), 2) for share in (0.2, 0.35)]
+
+
+def _solid(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its blobs' holes filled, less what a 5 x 5 square cannot cover: a thin edge
+    (a shadow's, the table's) that touches the card's outline no longer bends the outline."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return cv2.morphologyEx(filled, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)).astype(bool)
 
 
 def _card_like_regions(mask: np.ndarray, pixel: int) -> list[_Region]:
@@ -340,7 +354,7 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     widths = []
     for size, prominence, main in zip(sizes, prominences, mains):
         steps = np.flatnonzero(prominence >= max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * _STEP))
-        widths.append(int(steps[-1]) - main)
+        widths.append(int(steps[-1]) - main if len(steps) else 0)  # none: a faint edge, the strongest step
     framed = [width for width in widths if width >= _MIN_FRAME]
     outer = list(mains)
     if len(framed) >= 2:

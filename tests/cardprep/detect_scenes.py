@@ -9,6 +9,7 @@ homography of a card texture over a table, so the corners are exact.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,8 @@ import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.sim.deck import CardImage, Suit, draw_card
-from cardprep.sim.surfaces import SurfaceKind, fractal_noise, make_surface
+from cardprep.sim import BuiltInDeck, CardImage, Deck, Design, Suit, SurfaceKind, load_deck, make_surface
+from cardprep.sim.surfaces import fractal_noise
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 DECKS = Path(__file__).resolve().parents[1] / "fixtures" / "decks"
@@ -30,7 +31,7 @@ CARD_CORNERS_MM = np.array([[0.0, 0.0], [CARD_WIDTH_MM, 0.0], [CARD_WIDTH_MM, CA
 class Scene:
     """What one photo shows; the same scene and seed give the same pixels."""
 
-    design: str = "builtin"  # one of DESIGNS
+    design: str = "builtin"  # one of DESIGNS, or another of the built-in deck's designs
     rank: str = "7"
     suit: str = "clubs"
     size: tuple[int, int] = (1024, 768)  # width, height
@@ -44,14 +45,15 @@ class Scene:
     seed: int = 0
 
 
-def card_texture(design: str, rank: str, suit: str, px_per_mm: float) -> CardImage:
-    """The built-in deck's card drawn at ``px_per_mm``, or a fixture design's face (5 px/mm)."""
+@functools.cache
+def deck(design: str) -> Deck:
+    """A design by name: "builtin" (the classic built-in deck), one of the built-in deck's other
+    designs ("framed", "dark-faces", ...) or a folder of tests/fixtures/decks."""
     if design == "builtin":
-        return draw_card(rank, Suit(suit), px_per_mm=px_per_mm)
-    rgba = cv2.imread(str(DECKS / design / f"{rank}-{suit}.png"), cv2.IMREAD_UNCHANGED)
-    height, width = rgba.shape[:2]
-    return CardImage(np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]),
-                     (width / CARD_WIDTH_MM, height / CARD_HEIGHT_MM))
+        return BuiltInDeck()
+    if design in {d.value for d in Design}:
+        return BuiltInDeck(Design(design))
+    return load_deck(DECKS / design)
 
 
 def render(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
@@ -61,9 +63,9 @@ def render(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     px_per_mm = scene.card_share * min(width, height) / CARD_HEIGHT_MM
     photo = _table(scene.table, (height, width), rng, px_per_mm)
     poses = _poses(scene, rng, px_per_mm)
-    ranks = [scene.rank, "K" if scene.rank != "K" else "2"]
-    coverages = [_lay_card(photo, card_texture(scene.design, rank, scene.suit, 1.1 * px_per_mm), pose, rng)
-                 for rank, pose in zip(ranks, poses)]
+    ranks = [scene.rank, "K" if scene.rank != "K" else "2"][:len(poses)]
+    cards = [deck(scene.design).card(rank, Suit(scene.suit), px_per_mm=1.1 * px_per_mm) for rank in ranks]
+    coverages = [_lay_card(photo, card, pose, rng) for card, pose in zip(cards, poses)]
     corners = geometry.apply_homography(poses[0], CARD_CORNERS_MM)
     if scene.white_object:
         _white_objects(photo, corners, rng)
