@@ -86,7 +86,7 @@ def test_a_failing_test_catches_and_a_broken_one_is_no_proof(tmp_path):
     (tmp_path / "test_toy.py").write_text("def test_passes():\n    pass\n\ndef test_bites():\n    assert 1 == 2\n")
     (tmp_path / "test_broken.py").write_text("def test_x(:\n")
     verdict, detail = tool.run_tests(tmp_path, ["test_toy.py"], sys.executable, 60)
-    assert (verdict, detail) == (tool.Verdict.CAUGHT, "test_toy.py::test_bites")
+    assert verdict is tool.Verdict.CAUGHT and detail == "test_toy.py::test_bites (assert 1 == 2)"
     verdict, detail = tool.run_tests(tmp_path, ["test_broken.py"], sys.executable, 60)
     assert verdict is tool.Verdict.ERROR and detail.startswith("pytest exit 2")
 

@@ -66,7 +66,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("shrink-pixel-centres-ignored", "15.1", "cardprep/warp.py",
              "return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.resize_map(photo.shape, size)",
              "return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.scaling(factor)",
-             (_WRITTEN_B,)),
+             ("tests/cardprep/test_warp_bites.py", _WRITTEN_B)),
     Mutation("ecc-deleted", "15.2", "cardprep/register.py",
              "    long_side = geometry.long_side(corners_a)\n",
              "    return Registration(a_from_b, 0.99, 0.0)\n    long_side = geometry.long_side(corners_a)\n",
@@ -94,6 +94,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("b-colour-check-skipped", "15 (done when)", _PIPELINE,
              '    if face_b.pips and face_b.colour != "red":\n',
              "    if False:\n", ("tests/cardprep/test_align_bites.py",)),
+    Mutation("rank-check-skipped", "15 (done when)", _PIPELINE,
+             "    if face_a.rank != face_b.rank:\n", "    if False:\n", ("tests/cardprep/test_align_bites.py",)),
     Mutation("sim-truth-off", "15.5", "cardprep/sim/photos.py",
              "a_from_b=geometry.normalized(photo_a_from_card @ np.linalg.inv(photo_b_from_card))",
              "a_from_b=geometry.normalized(geometry.translation(0.8, 0) @ photo_a_from_card "
@@ -221,15 +223,17 @@ def check_imports_copy(tree: Path, python: str) -> None:
         raise SystemExit(f"error: the copy imports {', '.join(outside)}, not its own packages")
 
 
-_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
+_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
+_REASON_CHARS = 70  # of the failing test's message, shown beside its name
 
 
 def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -> tuple[Verdict, str]:
     """Run ``tests`` in the copy at ``tree``; CAUGHT with the first failing test when one fails."""
     command = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *tests]
     try:
-        done = subprocess.run(command, cwd=tree, env=copy_environment(tree), capture_output=True, text=True,
-                              timeout=timeout_s)
+        # A wide terminal: pytest cuts the failing test's message to fit the width.
+        done = subprocess.run(command, cwd=tree, env={**copy_environment(tree), "COLUMNS": "400"},
+                              capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return Verdict.TIMEOUT, f"still running after {timeout_s:.0f} s"
     output = done.stdout + done.stderr
@@ -237,7 +241,8 @@ def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -
     if done.returncode == 0:
         return Verdict.SURVIVED, "every test passed"
     if done.returncode == 1 and first:
-        return Verdict.CAUGHT, first.group(2)
+        reason = (first.group(3) or "").strip()
+        return Verdict.CAUGHT, first.group(2) + (f" ({reason[:_REASON_CHARS]})" if reason else "")
     last = output.strip().splitlines()[-1] if output.strip() else ""
     return Verdict.ERROR, f"pytest exit {done.returncode}: {last}"
 
@@ -267,8 +272,9 @@ def try_mutation(mutation: Mutation, python: str, timeout_s: float) -> Outcome:
 def table(outcomes: Sequence[Outcome]) -> str:
     """A Markdown table: mutation | item | verdict | caught by (or why not) | seconds."""
     lines = ["| mutation | item | verdict | caught by | s |", "| --- | --- | --- | --- | ---: |"]
-    lines += [f"| {o.mutation.name} | {o.mutation.item} | {o.verdict.value} | {o.detail} | {o.seconds:.0f} |"
-              for o in outcomes]
+    for o in outcomes:
+        detail = o.detail.replace("|", r"\|")  # a | in a test's message would split the cell
+        lines.append(f"| {o.mutation.name} | {o.mutation.item} | {o.verdict.value} | {detail} | {o.seconds:.0f} |")
     return "\n".join(lines)
 
 

@@ -22,3 +22,13 @@ def test_a_black_card_given_as_b_is_flagged_naming_its_colour(five):
     wrong, images = align_pair(five.photo_a, five.photo_a)
     assert wrong.status is Status.FLAGGED and images is not None
     assert wrong.reason == "B's pips are black, not red: wrong card?"
+
+
+def test_a_b_of_another_rank_is_flagged_naming_both(five):
+    """The same seed draws the same camera, table and placement for any rank: a seven's B photo
+    lies exactly where the five's does, so the pair registers and only the ranks differ."""
+    seven = make_pair("7", 3)
+    assert (seven.corners_b == five.corners_b).all()
+    result, images = align_pair(five.photo_a, seven.photo_b)
+    assert result.status is Status.FLAGGED and images is not None
+    assert result.reason == "rank differs: A reads 5, B reads 7"
