@@ -10,7 +10,8 @@ Rows (images/s, and the ratio to the reference):
   from its progress callback, which also runs one reference step after each fast step: the
   ratio compares the two under the same load (medians of per-step rates).
 - fast, fp32 (CPU only): the same with --precision fp32, because bf16 is emulated on CPUs
-  without AVX512-BF16/AMX and says nothing about the GPU.
+  without AVX512-BF16/AMX and says nothing about the GPU; with --fp16, also fp16 (emulated
+  on CPUs without AVX512-FP16/AMX-FP16).
 
 Sizes are options: the default is the real model at 256 px on a GPU and a small one on a
 CPU, so a CPU run stays well under two minutes. Example:
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -125,6 +127,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=FAST.batch_size, help="batch size of the fast path")
     parser.add_argument("--seconds", type=float, default=10.0, help="timing per row")
     parser.add_argument("--compile", action="store_true", help="torch.compile the fast path")
+    parser.add_argument("--fp16", action="store_true", help="CPU: add a row with fp16 autocast (emulated on most CPUs)")
     args = parser.parse_args()
     # The timing data has no val split on purpose (nothing is validated while timing).
     logging.getLogger("cardtrain").addFilter(lambda record: "no val split" not in record.getMessage())
@@ -141,6 +144,8 @@ def main() -> None:
     variants = [(f"fast ({fast.precision}, batch {args.batch}, instance norm)", fast)]
     if not cuda:
         variants.append((f"fast with fp32 (batch {args.batch})", fast.override(precision="fp32")))
+        if args.fp16:
+            variants.append((f"fast with fp16 (batch {args.batch})", fast.override(precision="fp16")))
     reference = reference_step(reference_config, device)
     with tempfile.TemporaryDirectory() as tmp:
         data = write_dataset(Path(tmp) / "data", count=max(64, 2 * args.batch), size=args.size)
@@ -152,6 +157,7 @@ def main() -> None:
         print(f"{label:<44} {rate:9.2f} images/s   x{ratio:6.2f} the reference steps interleaved with it")
     best = max(statistics.median(f) for _, f, _ in rows)
     print(f"seed schedule (50 epochs x 1000 images) at the best fast rate: {50_000 / best / 60:.1f} min at this size")
+    print(f"load average after the run (1, 5, 15 min): {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
