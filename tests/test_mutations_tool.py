@@ -62,33 +62,53 @@ def test_a_snippet_not_there_exactly_once_is_stale_and_nothing_changes(tmp_path,
         tool.apply(tmp_path, toy_mutation(path="pkg/gone.py"))
 
 
-def test_the_copy_holds_tracked_and_untracked_files_but_not_ignored_ones(tmp_path):
-    repo, copy = tmp_path / "repo", tmp_path / "copy"
-    (repo / "pkg").mkdir(parents=True)
+def git_tree(repo: Path, files: dict[str, str], *, untracked: dict[str, str] | None = None) -> Path:
+    """A toy git repository holding ``files`` committed and ``untracked`` beside them."""
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q", str(repo)], check=True)
-    (repo / ".gitignore").write_text("build/\n")
-    (repo / "pkg" / "code.py").write_text("tracked")
-    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    for name, text in {**files, **(untracked or {})}.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    subprocess.run([*git, "add", *files], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "toy"], cwd=repo, check=True)
-    (repo / "pkg" / "new.py").write_text("untracked")
-    (repo / "build").mkdir()
-    (repo / "build" / "out.bin").write_text("ignored")
-    tool.copy_tree(repo, copy)
-    copied = sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file())
+    return repo
+
+
+def test_the_copy_holds_tracked_and_untracked_files_but_not_ignored_ones(tmp_path):
+    repo = git_tree(tmp_path / "repo", {".gitignore": "build/\n", "pkg/code.py": "tracked"},
+                    untracked={"pkg/new.py": "untracked", "build/out.bin": "ignored"})
+    tool.copy_tree(repo, tmp_path / "copy")
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*") if p.is_file())
     assert copied == [".gitignore", "pkg/code.py", "pkg/new.py"]
-    assert (copy / "pkg" / "code.py").read_text() == "tracked"
+    assert (tmp_path / "copy" / "pkg" / "code.py").read_text() == "tracked"
 
 
-def test_a_failing_test_catches_and_a_broken_one_is_no_proof(tmp_path):
-    """pytest exit 1 names the test that caught the bug; a test file that does not even import
-    (a mutation that breaks the syntax) is an ERROR, never counted as caught."""
-    (tmp_path / "test_toy.py").write_text("def test_passes():\n    pass\n\ndef test_bites():\n    assert 1 == 2\n")
+TOY_TESTS = {
+    "pkg/code.py": "def f():\n    return 1\n",
+    "test_code.py": "from pkg.code import f\n\n\ndef test_f():\n    assert f() == 1\n",
+    "test_always.py": "def test_broken_by_someone_else():\n    assert False\n",
+}
+
+
+@pytest.mark.parametrize("tests,verdict,detail", [
+    (("test_code.py",), "caught", "test_code.py::test_f (assert 2 == 1)"),
+    (("test_always.py",), "UNPROVEN", "test_always.py::test_broken_by_someone_else fails without the mutation too"),
+    (("test_gone.py",), "ERROR", "pytest exit 4: ERROR: file or directory not found: test_gone.py"),
+], ids=["caught", "fails-unmutated", "no-test-file"])
+def test_a_catch_counts_only_when_the_test_passes_without_the_bug(tmp_path, tests, verdict, detail):
+    """The mutation is applied in a copy, never in the tree; a test that fails anyway, or
+    tests that cannot run, prove nothing."""
+    repo = git_tree(tmp_path / "repo", TOY_TESTS)
+    outcome = tool.try_mutation(toy_mutation(tests=tests), sys.executable, 60, root=repo)
+    assert (outcome.verdict.value, outcome.detail) == (verdict, detail)
+    assert (repo / "pkg" / "code.py").read_text() == TOY_TESTS["pkg/code.py"]
+
+
+def test_a_test_file_that_does_not_import_is_no_proof(tmp_path):
+    """A mutation that breaks the syntax fails collection (exit 2), which is not a catch."""
     (tmp_path / "test_broken.py").write_text("def test_x(:\n")
-    verdict, detail = tool.run_tests(tmp_path, ["test_toy.py"], sys.executable, 60)
-    assert verdict is tool.Verdict.CAUGHT and detail == "test_toy.py::test_bites (assert 1 == 2)"
-    verdict, detail = tool.run_tests(tmp_path, ["test_broken.py"], sys.executable, 60)
-    assert verdict is tool.Verdict.ERROR and detail.startswith("pytest exit 2")
+    run = tool.run_tests(tmp_path, ["test_broken.py"], sys.executable, 60)
+    assert run.verdict is tool.Verdict.ERROR and run.detail.startswith("pytest exit 2")
 
 
 def test_only_takes_known_names():

@@ -9,10 +9,10 @@ replaces one exact snippet of product code (it must occur exactly once, else the
 STALE and the run fails: a refactor cannot silently leave a mutation that no longer applies)
 in a fresh copy of the working tree (``git ls-files -co --exclude-standard``: tracked and
 untracked, not ignored), then runs its tests there with ``pytest -x``. A mutation is caught
-when pytest reports a failing test (exit 1); a collection error, no tests or a timeout is no
-proof and counts against the run. The table says which test caught each and how long it
-took. Exit 0 when every mutation was caught, 1 otherwise. ``--baseline`` first runs the same
-tests on an unmutated copy: a test that fails there would "catch" every bug (exit 2).
+when pytest reports a failing test (exit 1) and that test passes again once the file is
+restored (another engineer's half-finished edit can break a test for everyone); a collection
+error, no tests or a timeout is no proof and counts against the run. The table says which test
+caught each and how long it took. Exit 0 when every mutation was caught, 1 otherwise.
 
 The copy's own packages are imported (PYTHONPATH points at it, ahead of the editable
 install), checked before the first mutation runs.
@@ -113,6 +113,21 @@ MUTATIONS: tuple[Mutation, ...] = (
              "fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float32)",
              "fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float32)",
              ("tests/cardtrain/test_losses.py",)),
+    Mutation("d-labels-swapped", "15.3", "cardtrain/losses.py",
+             "real = F.binary_cross_entropy_with_logits(real_logits.float(), torch.ones_like(",
+             "real = F.binary_cross_entropy_with_logits(real_logits.float(), torch.zeros_like(",
+             ("tests/cardtrain/test_losses.py",)),
+    Mutation("l1-weight-ignored", "15.3", "cardtrain/losses.py",
+             "return adversarial + l1_weight * l1, adversarial, l1", "return adversarial + l1, adversarial, l1",
+             ("tests/cardtrain/test_losses.py",)),
+    Mutation("d-sees-the-target-as-input", "15.3", "cardtrain/gan.py",
+             "self._train_d(real_a, real_b), self._train_d(real_a, fake_b.detach())",
+             "self._train_d(real_b, real_b), self._train_d(real_b, fake_b.detach())",
+             ("tests/cardtrain/test_losses.py",)),
+    Mutation("model-input-not-rgb", "15.3", "cardtrain/data.py",
+             "np.ascontiguousarray(square_resize(image_bgr, size)[:, :, ::-1])",
+             "np.ascontiguousarray(square_resize(image_bgr, size))",
+             ("tests/cardtrain/test_data.py", "tests/cardtrain/test_predict.py")),
     Mutation("best-checkpoint-by-worst-l1", "15.3", "cardtrain/train.py",
              "improved = run.val.l1 < run.best_val_l1", "improved = run.val.l1 > run.best_val_l1",
              ("tests/cardtrain/test_train.py::test_validation_and_checkpoints_have_their_own_cadence",)),
@@ -148,6 +163,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("val-repeats-train-draws", "15 (paired augmentation)", "cardprep/augment/params.py",
              "split_key = list(Split).index(split)", "split_key = 0",
              ("tests/cardprep/test_augment.py", "tests/cardprep/test_augment_dataset.py")),
+    Mutation("manifest-floats-rounded", "15 (paired augmentation)", "cardprep/augment/manifest.py",
+             "return repr(value) if isinstance(value, float) else str(value)",
+             'return f"{value:.6g}" if isinstance(value, float) else str(value)',
+             ("tests/cardprep/test_augment_dataset.py",)),
     Mutation("manifest-column-lost", "15 (done when)", "cardprep/augment/manifest.py",
              "    writer.writerow(MANIFEST_COLUMNS)\n"
              "    writer.writerows([_format(value) for value in _leaves(row)] for row in rows)\n",
@@ -163,6 +182,7 @@ class Verdict(str, Enum):
     STALE = "STALE"  # the snippet is not in the file exactly once: the mutation needs updating
     ERROR = "ERROR"  # pytest could not run the tests (collection error, no tests): no proof
     TIMEOUT = "TIMEOUT"
+    UNPROVEN = "UNPROVEN"  # the test that failed fails without the mutation too: no proof
 
 
 @dataclass(frozen=True)
@@ -227,7 +247,14 @@ _FAILED = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
 _REASON_CHARS = 70  # of the failing test's message, shown beside its name
 
 
-def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -> tuple[Verdict, str]:
+@dataclass(frozen=True)
+class PytestRun:
+    verdict: Verdict  # CAUGHT when a test failed, SURVIVED when all passed
+    detail: str
+    failed: str = ""  # the first failing test's node id
+
+
+def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -> PytestRun:
     """Run ``tests`` in the copy at ``tree``; CAUGHT with the first failing test when one fails."""
     command = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *tests]
     try:
@@ -235,38 +262,38 @@ def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -
         done = subprocess.run(command, cwd=tree, env={**copy_environment(tree), "COLUMNS": "400"},
                               capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return Verdict.TIMEOUT, f"still running after {timeout_s:.0f} s"
+        return PytestRun(Verdict.TIMEOUT, f"still running after {timeout_s:.0f} s")
     output = done.stdout + done.stderr
     first = _FAILED.search(output)
     if done.returncode == 0:
-        return Verdict.SURVIVED, "every test passed"
+        return PytestRun(Verdict.SURVIVED, "every test passed")
     if done.returncode == 1 and first:
         reason = (first.group(3) or "").strip()
-        return Verdict.CAUGHT, first.group(2) + (f" ({reason[:_REASON_CHARS]})" if reason else "")
+        return PytestRun(Verdict.CAUGHT, first.group(2) + (f" ({reason[:_REASON_CHARS]})" if reason else ""),
+                       first.group(2))
     last = output.strip().splitlines()[-1] if output.strip() else ""
-    return Verdict.ERROR, f"pytest exit {done.returncode}: {last}"
+    return PytestRun(Verdict.ERROR, f"pytest exit {done.returncode}: {last}")
 
 
-def baseline(mutations: Sequence[Mutation], python: str, timeout_s: float) -> tuple[Verdict, str]:
-    """The mutations' tests on an unmutated copy: SURVIVED (all pass) is what makes a catch mean something."""
-    tests = list(dict.fromkeys(test for m in mutations for test in m.tests))
-    with tempfile.TemporaryDirectory(prefix="mutation-baseline-") as folder:
-        copy_tree(ROOT, Path(folder))
-        return run_tests(Path(folder), tests, python, timeout_s)
-
-
-def try_mutation(mutation: Mutation, python: str, timeout_s: float) -> Outcome:
-    """``mutation`` in a fresh copy of the tree, its tests run there; the copy is removed after."""
+def try_mutation(mutation: Mutation, python: str, timeout_s: float, *, root: Path = ROOT) -> Outcome:
+    """``mutation`` in a fresh copy of the tree, its tests run there; the test that failed is run
+    again with the file restored, and must pass (else the catch proves nothing). The copy is
+    removed after."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mutation-{mutation.name}-") as folder:
         tree = Path(folder)
-        copy_tree(ROOT, tree)
+        copy_tree(root, tree)
+        original = (tree / mutation.path).read_bytes() if (tree / mutation.path).is_file() else b""
         try:
             apply(tree, mutation)
         except StaleMutation as error:
             return Outcome(mutation, Verdict.STALE, str(error), 0.0)
-        verdict, detail = run_tests(tree, mutation.tests, python, timeout_s)
-    return Outcome(mutation, verdict, detail, time.perf_counter() - start)
+        run = run_tests(tree, mutation.tests, python, timeout_s)
+        if run.verdict is Verdict.CAUGHT:
+            (tree / mutation.path).write_bytes(original)
+            if run_tests(tree, [run.failed], python, timeout_s).verdict is not Verdict.SURVIVED:
+                run = PytestRun(Verdict.UNPROVEN, f"{run.failed} fails without the mutation too")
+    return Outcome(mutation, run.verdict, run.detail, time.perf_counter() - start)
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
@@ -295,7 +322,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", metavar="NAME[,NAME]", help="run only these mutations")
     parser.add_argument("--list", action="store_true", help="list the mutations and their tests, run nothing")
-    parser.add_argument("--baseline", action="store_true", help="first check the tests pass without a mutation")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds per mutation's tests")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs pytest")
     args = parser.parse_args(argv)
@@ -307,12 +333,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mutation-probe-") as folder:
         copy_tree(ROOT, Path(folder))
         check_imports_copy(Path(folder), args.python)
-    if args.baseline:
-        verdict, detail = baseline(mutations, args.python, args.timeout * len(mutations))
-        if verdict is not Verdict.SURVIVED:
-            print(f"error: without any mutation the tests do not pass ({verdict.value}: {detail})")
-            return 2
-        print("baseline: every test passes without a mutation", flush=True)
     outcomes = []
     for number, mutation in enumerate(mutations, 1):
         outcome = try_mutation(mutation, args.python, args.timeout)
