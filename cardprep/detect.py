@@ -45,7 +45,7 @@ _MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly no
 _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
 _STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
 _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
-_MIN_FRAME = 4  # profile samples (1 px) between a frame's inner and outer step, at least
+_MIN_FRAME = 8  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
 
 
@@ -135,9 +135,12 @@ def _rough_quad(small: np.ndarray) -> np.ndarray:
     """The card's corners in the small copy, to a pixel or two."""
     paper = paper_channel(small)
     masks, fallback = _candidate_masks(small, paper)
-    regions = _with_paper([r for mask, pixel in masks for r in _card_like_regions(mask, pixel)], paper)
+    regions = _with_paper([r for mask, pixel in masks for r in _card_like_regions(mask, pixel)], paper, 50)
     if not any(not r.cut for r in regions):
-        regions += _with_paper([r for mask, pixel in fallback for r in _card_like_regions(mask, pixel)], paper)
+        # Judged against the bright part of the outside too: these blobs include a face panel
+        # whose outside is the card's own paper, darker only where a shadow falls on it.
+        fallback_regions = [r for mask, pixel in fallback for r in _card_like_regions(mask, pixel)]
+        regions += _with_paper(fallback_regions, paper, 80)
     whole = [r for r in regions if not r.cut]
     if not whole:
         if regions:
@@ -226,15 +229,16 @@ def _card_like_regions(mask: np.ndarray, pixel: int) -> list[_Region]:
     return found
 
 
-def _with_paper(regions: list[_Region], paper: np.ndarray) -> list[_Region]:
-    """The regions with paper just inside their outline; the many masks find the same region
-    again and again, so each outline (to 3 px) is judged once."""
+def _with_paper(regions: list[_Region], paper: np.ndarray, outside: float) -> list[_Region]:
+    """The regions with paper just inside their outline, brighter than the ``outside``
+    percentile just outside; the many masks find the same region again and again, so each
+    outline (to 3 px) is judged once."""
     steps: dict[bytes, float] = {}
     kept = []
     for region in regions:
         key = np.round(region.quad / 3).astype(np.int32).tobytes()
         if key not in steps:
-            steps[key] = _paper_step(paper, region.quad)
+            steps[key] = _paper_step(paper, region.quad, outside)
         if steps[key] >= (_MIN_CUT_PAPER_STEP if region.cut else _MIN_PAPER_STEP):
             kept.append(region)
     return kept
@@ -252,10 +256,10 @@ def _card_proportions(quad: np.ndarray) -> bool:
     return 1.05 < max(aspect, 1 / aspect) < 2.2 and opposite > _MIN_OPPOSITE and cosines.max() < 0.5
 
 
-def _paper_step(paper: np.ndarray, polygon: np.ndarray) -> float:
+def _paper_step(paper: np.ndarray, polygon: np.ndarray, outside: float) -> float:
     """How much brighter the paper just inside ``polygon`` is than the table just outside: the
     bright part (80th percentile) of an inner ring, a card's white margin even under a dark
-    printed frame or dense art, against the median of an outer ring."""
+    printed frame or dense art, against the ``outside`` percentile of an outer ring."""
     centre = polygon.mean(axis=0)
     low = np.maximum(np.floor(centre + 1.15 * (polygon.min(axis=0) - centre)) - 1, 0).astype(int)
     high = np.minimum(np.ceil(centre + 1.15 * (polygon.max(axis=0) - centre)) + 2, paper.shape[::-1]).astype(int)
@@ -271,7 +275,7 @@ def _paper_step(paper: np.ndarray, polygon: np.ndarray) -> float:
     # A ring mostly beyond the photo's border says nothing about the region's surroundings.
     if not inner.any() or outer.sum() < 0.5 * (1.12**2 - 1.03**2) * cv2.contourArea(polygon.astype(np.float32)):
         return 0.0
-    return float(np.percentile(crop[inner], 80) - np.median(crop[outer]))
+    return float(np.percentile(crop[inner], 80) - np.percentile(crop[outer], outside))
 
 
 @dataclass(frozen=True)
