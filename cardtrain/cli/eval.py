@@ -29,7 +29,9 @@ def eval_command(
     split: Annotated[str, typer.Option(help="Split to score: train, val or test.")] = "val",
     out: Annotated[
         Optional[Path],
-        typer.Option("--out", "-o", help=escape("Folder for metrics.json and grid.jpg [default: RUN/eval-SPLIT-CKPT].")),
+        typer.Option(
+            "--out", "-o", help=escape("Folder for metrics.json and grid.jpg [default: RUN/eval-SPLIT-CKPT].")
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 16,
     samples: Annotated[int, typer.Option(help="Rows (input | target | output) in grid.jpg.")] = 8,
