@@ -1,17 +1,24 @@
 """How align cuts its output, and what it does with a heart card that lay upside down.
 
 Each field's help lives here once; ``cardprep align`` takes its options' defaults and help
-from it.
+from it. A run records its resolved config in ``OUT/align.json`` (``RECORD``), so that what
+reads the folder later (``cardprep augment``) knows the frame its pairs are in.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
+from cardprep import __version__
+from cardprep.common.atomic import atomic_write_json
 from cardprep.errors import CardprepError
+
+RECORD = "align.json"
 
 SIZE_RANGE = (32, 8192)  # output side, px: below, no pip is legible; above, no photo has the detail
 
@@ -55,3 +62,27 @@ class AlignConfig:
 def field_help() -> dict[str, str]:
     """The help text of every field, for the CLI."""
     return {f.name: f.metadata["help"] for f in dataclasses.fields(AlignConfig)}
+
+
+def write_record(folder: Path, config: AlignConfig) -> None:
+    """``folder/align.json``: the run's resolved config and the cardprep version that wrote it."""
+    atomic_write_json(folder / RECORD, {"frame": config.frame.value, "size": config.size,
+                                        "on_flip": config.on_flip.value, "cardprep": __version__})
+
+
+def read_record(folder: Path) -> AlignConfig | None:
+    """The config ``folder``'s align run recorded; None when it has no align.json (an older
+    align, or pairs made by hand). A damaged record is a CardprepError naming it."""
+    path = folder / RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CardprepError(f"{path}: not a readable align record ({error})") from None
+    try:
+        return AlignConfig(frame=Frame(record["frame"]), size=record["size"], on_flip=OnFlip(record["on_flip"]))
+    except CardprepError as error:
+        raise CardprepError(f"{path}: {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise CardprepError(f"{path}: not an align record ({type(error).__name__}: {error})") from None

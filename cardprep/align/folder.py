@@ -1,9 +1,9 @@
 """``align_folder``: every pair of a RAW folder (Contract 1) into an OUT folder (Contract 2).
 
 Reads the photos, runs ``align_pair`` on worker processes (each worker writes its own pair's
-PNGs, so the images never travel between processes), and writes the report. The whole output
-folder is built aside and swapped in at the end, so a rerun replaces it and an interrupted run
-leaves the old one.
+PNGs, so the images never travel between processes), and writes the report and the run's
+config (``align.json``). The whole output folder is built aside and swapped in at the end, so
+a rerun replaces it and an interrupted run leaves the old one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from cardprep.align.config import AlignConfig
+from cardprep.align.config import AlignConfig, write_record
 from cardprep.align.pipeline import align_pair
 from cardprep.align.report import REPORT, write_report
 from cardprep.align.result import AlignResult, AlignSummary, Status
@@ -51,6 +51,7 @@ def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignCo
             progress(done, total)
         results.sort(key=lambda r: r.pair)
         write_report(stage, results)
+        write_record(stage, config)
     return AlignSummary(out, tuple(results), time.perf_counter() - start)
 
 
