@@ -6,12 +6,15 @@ Split by job, as albumentations is: ``params`` (the config and each image's seed
 """
 
 from cardprep.augment.builder import DatasetSummary, build_dataset
-from cardprep.augment.functional import apply, apply_jitter, out_from_source
+from cardprep.augment.functional import apply, apply_camera, apply_jitter, band_profile, out_from_source
 from cardprep.augment.manifest import MANIFEST_COLUMNS, ManifestRow, read_manifest, remake
 from cardprep.augment.params import (
+    FRAME_DEFAULTS,
     AugmentConfig,
     AugmentParams,
+    Band,
     Border,
+    Camera,
     Jitter,
     Split,
     SplitPolicy,
@@ -19,6 +22,6 @@ from cardprep.augment.params import (
     image_seed,
 )
 
-__all__ = ["MANIFEST_COLUMNS", "AugmentConfig", "AugmentParams", "Border", "DatasetSummary", "Jitter", "ManifestRow",
-           "Split", "SplitPolicy", "apply", "apply_jitter", "build_dataset", "draw_params", "image_seed",
-           "out_from_source", "read_manifest", "remake"]
+__all__ = ["FRAME_DEFAULTS", "MANIFEST_COLUMNS", "AugmentConfig", "AugmentParams", "Band", "Border", "Camera",
+           "DatasetSummary", "Jitter", "ManifestRow", "Split", "SplitPolicy", "apply", "apply_camera", "apply_jitter",
+           "band_profile", "build_dataset", "draw_params", "image_seed", "out_from_source", "read_manifest", "remake"]

@@ -1,13 +1,20 @@
-"""The pure image functions of augment: one affine for both halves, borders, jitter, the file.
+"""The pure image functions of augment: one affine for both halves, borders, jitter, the
+light and camera effects, the file.
 
 No randomness here: every function is a function of its arguments, the parameters coming
-from :func:`cardprep.augment.params.draw_params`. Both halves go through the same matrix, so
-they can never get different geometry.
+from :func:`cardprep.augment.params.draw_params`. Both halves go through the same matrix and
+the same camera effects (one noise field, one band, one blur), so they can never get
+different geometry or light.
 
-Why not albumentations itself: importing albumentations 2.0.8 imports torch (docs/design.md:
-no torch in cardprep) and asks PyPI for a newer version, 3 s before the first image (measured
-here), and what a seed draws would depend on its version. The transform below is the seed's
-set (rotate, zoom, shear, shift, flips) as one affine matrix applied by ``cv2.warpAffine``.
+Why not albumentations: it has these effects and paired targets, but cardprep cannot use it.
+Importing albumentations 2.0.8 imports torch wherever torch is installed (its ``__init__``
+imports ``albumentations.pytorch``, also for ``albumentations.augmentations.pixel.functional``
+alone; measured here: ``'torch' in sys.modules`` is True after ``import albumentations``, 3.3 to
+5.8 s on this shared machine against 0.3 s for cv2 and numpy), and cardprep must never import
+torch (tests/test_layering.py). It also asks PyPI for a newer version on import unless told
+not to. And what a seed draws would depend on its version: a manifest row would no longer
+remake its image byte for byte after an upgrade. The effects below are a few lines of OpenCV
+and numpy each, their parameters drawn by :mod:`cardprep.augment.params`.
 
 Conventions: images are (H, W, 3) uint8 BGR; points (x, y) with pixel centres at integer
 coordinates; matrices map source pixels to output pixels (``out_from_source``).
@@ -16,13 +23,14 @@ coordinates; matrices map source pixels to output pixels (``out_from_source``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.augment.params import AugmentParams, Border, Jitter
+from cardprep.augment.params import AugmentParams, Band, Border, Camera, Jitter
 from cardprep.common.images import encode_image
 from cardprep.errors import CardprepError
 
@@ -85,7 +93,8 @@ def _ring_median(image: np.ndarray, width: int = 4) -> tuple[float, ...]:
 
 
 def render(pair: PreparedPair, params: AugmentParams, *, size: int, border: Border) -> tuple[np.ndarray, np.ndarray]:
-    """Both (size, size, 3) BGR halves of one image: the same matrix for A and B, then each half's jitter."""
+    """Both (size, size, 3) BGR halves of one image: the same matrix for A and B, each half's
+    jitter, then the same camera effects."""
     height, width = pair.source_hw
     prepared_h, prepared_w = pair.a.shape[:2]
     # Prepared pixel centres back to source pixel centres (the shrink maps edges to edges).
@@ -99,7 +108,10 @@ def render(pair: PreparedPair, params: AugmentParams, *, size: int, border: Bord
                                 borderValue=fill)  # the fill is used by BORDER_CONSTANT only
         warped = cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR)
         halves.append(warped if jitter.is_identity else apply_jitter(warped, jitter))
-    return halves[0], halves[1]
+    if params.camera.is_identity:
+        return halves[0], halves[1]
+    camera = camera_effects(params.camera, (size, size))  # its maps and noise made once for both halves
+    return camera(halves[0]), camera(halves[1])
 
 
 def apply(a: np.ndarray, b: np.ndarray, params: AugmentParams, *, size: int = 256,
@@ -117,6 +129,98 @@ def apply_jitter(image: np.ndarray, jitter: Jitter) -> np.ndarray:
         grey = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
         out = cv2.addWeighted(out, jitter.saturation, grey, 1.0 - jitter.saturation, 0.0)
     return out
+
+
+def apply_camera(image: np.ndarray, camera: Camera) -> np.ndarray:
+    """``image`` seen through ``camera``: blur, shadow and glare bands, sensor noise, white
+    balance and gamma, JPEG re-compression, in a camera's order. A new array."""
+    return camera_effects(camera, image.shape[:2])(image)
+
+
+def camera_effects(camera: Camera, shape: tuple[int, int]) -> Callable[[np.ndarray], np.ndarray]:
+    """``apply_camera`` for images of ``shape``, with its maps, noise field and table made once."""
+    sigma = camera.blur * max(shape)
+    gain, offset = _light_maps(camera, shape)
+    table = _tone_table(camera)
+
+    def apply(image: np.ndarray) -> np.ndarray:
+        out = image
+        if sigma > 0:  # optics first: the scene's light and the sensor's noise are not blurred by it
+            out = cv2.GaussianBlur(out, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+        if gain is not None:  # OpenCV's arithmetic: 4 times numpy's speed here, rounding and saturating to uint8
+            out = cv2.add(cv2.multiply(out, gain, dtype=cv2.CV_32F), offset, dtype=cv2.CV_8U)
+        elif offset is not None:
+            out = cv2.add(out, offset, dtype=cv2.CV_8U)
+        if table is not None:
+            out = cv2.LUT(out, table)
+        if camera.jpeg_quality:
+            out = recompress(out, camera.jpeg_quality)
+        return out if out is not image else image.copy()
+
+    return apply
+
+
+def _light_maps(camera: Camera, shape: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(gain, offset), (H, W, 3) float32, with out = in x gain + offset: the shadow takes light,
+    the glare adds it towards white, the noise adds its field. Both None when there is none of
+    them; gain None when there is only noise."""
+    shadow, glare = (band.strength * band_profile(band, shape) if band.strength else None
+                     for band in (camera.shadow, camera.glare))
+    if shadow is None and glare is None and not camera.noise:
+        return None, None
+    gain = None
+    if shadow is not None or glare is not None:
+        gain = np.ones(shape, np.float32) if shadow is None else 1.0 - shadow
+        if glare is not None:
+            gain *= 1.0 - glare
+        gain = cv2.merge([gain] * 3)
+    offset = np.zeros(shape, np.float32) if glare is None else 255.0 * glare
+    if camera.noise:  # luminance noise: a phone's denoising and a codec's 4:2:0 leave little of the chroma noise
+        offset = offset + np.float32(camera.noise) * gaussian_field(camera.noise_seed, shape)
+    return gain, cv2.merge([offset] * 3)
+
+
+def gaussian_field(seed: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal float32 values from ``seed``, by Box-Muller on numpy's uniforms: twice as
+    fast here as ``Generator.standard_normal`` (measured: 0.19 against 0.40 ms CPU for 49152
+    values), and its own code, so the field cannot change with numpy's choice of sampler."""
+    count = math.prod(shape)
+    uniform = np.random.default_rng(seed).random((2, (count + 1) // 2), dtype=np.float32)
+    radius = np.sqrt(-2.0 * np.log1p(-uniform[0]))  # 1 - u lies in (0, 1]: never log(0)
+    turn = np.float32(2 * math.pi) * uniform[1]
+    return np.concatenate([radius * np.cos(turn), radius * np.sin(turn)])[:count].reshape(shape)
+
+
+def band_profile(band: Band, shape: tuple[int, int]) -> np.ndarray:
+    """The band's (H, W) float32 weight: 1 within ``width / 2`` of its centre line, falling to 0
+    over ``edge`` beyond (a smoothstep); lengths are fractions of the longer side."""
+    height, width = shape
+    side = max(height, width)
+    theta = math.radians(band.angle)
+    across_x = (np.arange(width, dtype=np.float32) - (width - 1) / 2) * np.float32(math.cos(theta))
+    across_y = (np.arange(height, dtype=np.float32) - (height - 1) / 2) * np.float32(math.sin(theta))
+    distance = np.abs(across_y[:, None] + (across_x - np.float32(band.offset * side))[None, :])
+    edge = max(band.edge * side, 1e-6)
+    t = np.clip((np.float32(band.width * side / 2 + edge) - distance) / np.float32(edge), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _tone_table(camera: Camera) -> np.ndarray | None:
+    """One lookup table per channel (BGR) for white balance then gamma; None for the identity."""
+    if (camera.red_gain, camera.blue_gain, camera.gamma) == (1.0, 1.0, 1.0):
+        return None
+    values = np.arange(256, dtype=np.float64) / 255.0
+    channels = [np.clip(values * gain, 0.0, 1.0) ** camera.gamma for gain in (camera.blue_gain, 1.0, camera.red_gain)]
+    return np.floor(np.stack(channels, axis=-1) * 255.0 + 0.5).astype(np.uint8).reshape(256, 1, 3)
+
+
+def recompress(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` after one JPEG round trip at ``quality``, as footage from a video codec or a
+    messaging app looks. Each half goes alone, so equal halves stay equal byte for byte."""
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {image.shape} {image.dtype} image as JPEG")
+    return cv2.imdecode(buffer, cv2.IMREAD_COLOR)
 
 
 def side_by_side(a: np.ndarray, b: np.ndarray) -> bytes:

@@ -1,8 +1,8 @@
 """The dataset's manifest (Contract 3): one row per image, everything that re-makes it.
 
 The columns are derived from the dataclasses (``ManifestRow``, whose ``params`` are an
-``AugmentParams`` with two ``Jitter``), flattened in field order, so a field added to one
-of them is a column without a list to keep in step. Floats are written with ``repr`` so
+``AugmentParams`` with two ``Jitter`` and a ``Camera`` with two ``Band``), flattened in field
+order, so a field added to one of them is a column without a list to keep in step. Floats are written with ``repr`` so
 they read back bit for bit, and ``remake`` makes an image again byte for byte.
 """
 
@@ -40,7 +40,7 @@ class ManifestRow:
 
 
 # How a nested dataclass field is flattened: its fields' columns get this prefix.
-_PREFIX = {"params": "", "jitter_a": "a_", "jitter_b": "b_"}
+_PREFIX = {"params": "", "jitter_a": "a_", "jitter_b": "b_", "camera": "", "shadow": "shadow_", "glare": "glare_"}
 
 
 def _columns(kind: type, prefix: str = "") -> tuple[tuple[str, type], ...]:

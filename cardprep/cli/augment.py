@@ -2,7 +2,8 @@
 
 Every AugmentConfig field is an option (``--n``, ``--rotate``, ``--hflip/--no-hflip``...),
 generated from the dataclass so that its type, default, help and option name are written
-once, in cardprep/augment/params.py.
+once, in cardprep/augment/params.py; a strength whose default depends on the pairs' frame
+shows both defaults, from ``FRAME_DEFAULTS``.
 """
 
 from __future__ import annotations
@@ -17,19 +18,24 @@ import typer
 from rich.markup import escape
 
 from cardprep.augment import AugmentConfig, build_dataset
-from cardprep.augment.params import option
+from cardprep.align import Frame
+from cardprep.augment.params import FRAME_DEFAULTS, option
 from cardprep.cli import app
 from cardprep.cli._common import err_console, output_path, progress_bar, user_errors
 
 DEFAULT_OUT = Path("dataset")
 _OUT_HELP = "Dataset folder to write (new, empty, or an earlier dataset, which is replaced whole)."
 
-HELP = """Write DATASET/train and DATASET/val (side-by-side A|B JPEGs) and DATASET/manifest.csv.
-
-Each image draws one rotation, zoom, shear and shift and applies it to both halves.\n
-The manifest records each image's pair, seed and parameters: any row can be made again.\n
-A stem without its partner is reported and skipped; an unreadable image stops the run.
-"""
+HELP = (
+    "Write DATASET/train and DATASET/val (side-by-side A|B JPEGs) and DATASET/manifest.csv.\n\n"
+    "Each image draws one rotation, zoom, shear and shift and applies it to both halves.\n\n"
+    "The defaults follow the frame ALIGNED/align.json records. Photo frame: geometry only. Card frame "
+    "(cardprep align --frame card): small geometric changes, and the light and camera of new footage "
+    "(brightness, contrast, white balance, gamma, shadow and glare bands, blur, noise, JPEG), one draw per "
+    "image for both halves. A strength of 0 switches its effect off.\n\n"
+    "The manifest records each image's pair, seed and parameters: any row can be made again.\n\n"
+    "A stem without its partner is reported and skipped; an unreadable image stops the run.\n"
+)
 
 
 def parse_names(text: str) -> tuple[str, ...]:
@@ -43,11 +49,15 @@ def _config_parameters() -> list[inspect.Parameter]:
     parameters = []
     for f in dataclasses.fields(AugmentConfig):
         kind, default, names, metavar = hints[f.name], f.default, (option(f.name),), None
+        help = f.metadata["help"]
+        if f.name in FRAME_DEFAULTS[Frame.PHOTO]:
+            defaults = ", ".join(f"{FRAME_DEFAULTS[frame][f.name]:g} {frame.value} frame" for frame in Frame)
+            help += f" [default: {defaults}]"
         if kind is bool:  # a pair shown without a type, so that --hflip never looks as if it took a value
             names, metavar = (f"{option(f.name)}/--no-{option(f.name).removeprefix('--')}",), ""
         elif get_origin(kind) is tuple:  # names, given comma-separated
             kind, default = str, ",".join(default)
-        annotation = Annotated[kind, typer.Option(*names, help=f.metadata["help"], metavar=metavar,
+        annotation = Annotated[kind, typer.Option(*names, help=escape(help), metavar=metavar,
                                                   rich_help_panel="Dataset")]
         parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                             annotation=annotation))
@@ -83,7 +93,7 @@ def augment_command(
     held = f", val from held-out {', '.join(summary.val_sources)}" if summary.val_sources else ""
     skipped = f", {len(summary.orphans)} unpaired skipped" if summary.orphans else ""
     typer.echo(f"{summary.n_train + summary.n_val} images ({summary.n_train} train, {summary.n_val} val) from "
-               f"{len(summary.sources)} pairs{held}{skipped} in {time.perf_counter() - start:.1f} s -> {summary.out}")
+               f"{len(summary.sources)} {summary.frame.value}-frame pairs{held}{skipped} in {time.perf_counter() - start:.1f} s -> {summary.out}")
 
 
 # typer reads the signature: the fixed parameters above, then one option per config field

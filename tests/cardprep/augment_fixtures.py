@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cardprep.align.config import AlignConfig, Frame, write_record
+
 CARD_ASPECT = 63 / 88  # poker card width / height
 _SUBPIXEL_BITS = 4  # cv2 polygon coordinates in 1/16 px: the outline is drawn at sub-pixel precision
 
@@ -53,11 +55,14 @@ def make_pair(size: int, seed: int, *, pips: int = 3) -> tuple[np.ndarray, np.nd
     return a, b
 
 
-def write_aligned(root: Path, stems: list[str], *, size: int = 512) -> Path:
-    """Write ROOT/A/<stem>.png, ROOT/B/<stem>.png for each stem and a report.csv, as align does; returns ROOT."""
+def write_aligned(root: Path, stems: list[str], *, size: int = 512, frame: Frame | None = Frame.PHOTO) -> Path:
+    """Write ROOT/A/<stem>.png, ROOT/B/<stem>.png for each stem, a report.csv and the align.json
+    recording ``frame`` (none when None, as an older align wrote), as align does; returns ROOT."""
     for side in ("A", "B"):
         (root / side).mkdir(parents=True, exist_ok=True)
     (root / "report.csv").write_text("pair,status\n" + "".join(f"{stem},ok\n" for stem in stems))
+    if frame is not None:
+        write_record(root, AlignConfig(frame=frame, size=size))
     for index, stem in enumerate(stems):
         a, b = make_pair(size, seed=index, pips=1 + index % 5)
         cv2.imwrite(str(root / "A" / f"{stem}.png"), a)

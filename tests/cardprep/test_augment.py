@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cardprep import geometry
+from cardprep.align import Frame
 from cardprep.augment import (
     AugmentConfig,
     AugmentParams,
@@ -29,6 +30,11 @@ SOURCE = 512  # aligned pairs as cardprep align writes them
 SIZE = 256  # each half of a dataset image
 
 
+def photo(**options) -> AugmentConfig:
+    """A config resolved for the photo frame, as build_dataset resolves it for a photo-frame folder."""
+    return AugmentConfig(**options).for_frame(Frame.PHOTO)
+
+
 @pytest.fixture(scope="module")
 def pair() -> tuple[np.ndarray, np.ndarray]:
     return make_pair(SOURCE, seed=3)
@@ -36,11 +42,11 @@ def pair() -> tuple[np.ndarray, np.ndarray]:
 
 class TestDrawParams:
     def test_pure_function_of_seed_and_config(self):
-        assert draw_params(7, AugmentConfig()) == draw_params(7, AugmentConfig())
-        assert draw_params(7, AugmentConfig()) != draw_params(8, AugmentConfig())
+        assert draw_params(7, photo()) == draw_params(7, photo())
+        assert draw_params(7, photo()) != draw_params(8, photo())
 
     def test_values_stay_in_their_ranges_and_cover_both_signs(self):
-        config = AugmentConfig(rotate=10, zoom=0.2, shear=5, shift=0.1)
+        config = photo(rotate=10, zoom=0.2, shear=5, shift=0.1)
         draws = [draw_params(seed, config) for seed in range(300)]
         for name, bound in (("angle", 10), ("shear_x", 5), ("shear_y", 5), ("tx", 0.1), ("ty", 0.1)):
             values = np.array([getattr(d, name) for d in draws])
@@ -51,19 +57,24 @@ class TestDrawParams:
         assert abs(np.mean(np.log(scales))) < 0.03  # log-uniform: in and out equally often
 
     def test_flips_off_by_default_and_half_the_time_when_on(self):
-        assert not any(draw_params(s, AugmentConfig()).hflip for s in range(100))
-        flips = [draw_params(s, AugmentConfig(hflip=True)).hflip for s in range(400)]
+        assert not any(draw_params(s, photo()).hflip for s in range(100))
+        flips = [draw_params(s, photo(hflip=True)).hflip for s in range(400)]
         assert 0.4 < np.mean(flips) < 0.6
 
     def test_jitter_off_by_default_then_the_same_for_both_halves_unless_independent(self):
-        assert draw_params(1, AugmentConfig()).jitter_a.is_identity
-        same = draw_params(1, AugmentConfig(jitter=0.2))
+        assert draw_params(1, photo()).jitter_a.is_identity
+        same = draw_params(1, photo(brightness=0.2, contrast=0.2, saturation=0.2))
         assert same.jitter_a == same.jitter_b and not same.jitter_a.is_identity
-        independent = draw_params(1, AugmentConfig(jitter=0.2, jitter_independent=True))
+        independent = draw_params(1, photo(brightness=0.2, contrast=0.2, saturation=0.2, jitter_independent=True))
         assert independent.jitter_a == same.jitter_a and independent.jitter_b != independent.jitter_a
 
+    def test_brightness_contrast_and_saturation_each_have_their_strength(self):
+        jitter = draw_params(4, photo(brightness=0.2, saturation=0.1)).jitter_a
+        assert jitter.contrast == 1.0 and abs(jitter.brightness - 1) <= 0.2 and abs(jitter.saturation - 1) <= 0.1
+        assert jitter.brightness != 1.0 and jitter.saturation != 1.0
+
     def test_switching_jitter_on_keeps_the_geometry(self):
-        plain, jittered = draw_params(5, AugmentConfig()), draw_params(5, AugmentConfig(jitter=0.3))
+        plain, jittered = draw_params(5, photo()), draw_params(5, photo(brightness=0.3))
         assert (plain.angle, plain.scale, plain.tx) == (jittered.angle, jittered.scale, jittered.tx)
 
     def test_image_seeds_differ_between_splits_and_do_not_depend_on_count(self):
@@ -78,7 +89,9 @@ class TestConfigValidation:
         ({"n_train": 0}, "--n must be at least 1, got 0"), ({"n_val": -1}, "--val must be 0 or more"),
         ({"size": 4}, "--size must be between"), ({"zoom": -0.1}, "--zoom must be"), ({"rotate": 200}, "--rotate must"),
         ({"rotate": float("nan")}, "--rotate must"), ({"shear": 60}, "--shear must"), ({"shift": 0.9}, "--shift must"),
-        ({"jitter": 1.0}, "--jitter must"), ({"seed": -1}, "--seed must"),
+        ({"brightness": 1.0}, "--brightness must be between 0 and 0.9"), ({"seed": -1}, "--seed must"),
+        ({"white_balance": -0.1}, "--white-balance must"), ({"noise": float("nan")}, "--noise must"),
+        ({"blur": 0.2}, "--blur must"), ({"jpeg": 100}, "--jpeg must be between 0 and 99"),
         ({"holdout": 2, "val_sources": ("a",)}, "use --holdout or --val-sources, not both"),
         ({"holdout": 1, "n_val": 0}, "--val is 0, but holding pairs out"), ({"val_sources": ("a", "a")}, "--val-sources repeats"),
     ])
@@ -103,14 +116,14 @@ class TestApply:
 
     @pytest.mark.parametrize("seed", range(6))
     def test_card_outline_lands_in_the_same_place_in_both_halves(self, pair, seed):
-        params = draw_params(seed, AugmentConfig(rotate=25, zoom=0.2, shear=10, shift=0.1))
+        params = draw_params(seed, photo(rotate=25, zoom=0.2, shear=10, shift=0.1))
         a, b = apply(*pair, params, size=SIZE)
         offsets = np.r_[_outline_offsets(card_mask(a), card_mask(b)), _outline_offsets(card_mask(b), card_mask(a))]
         assert offsets.max() <= 1.0
 
     @pytest.mark.parametrize("seed", range(6))
     def test_card_lands_where_the_recorded_params_say(self, pair, seed):
-        params = draw_params(seed, AugmentConfig(rotate=25, zoom=0.2, shear=10, shift=0.1, hflip=True, vflip=True))
+        params = draw_params(seed, photo(rotate=25, zoom=0.2, shear=10, shift=0.1, hflip=True, vflip=True))
         out_from_src = out_from_source(params, (SOURCE, SOURCE), SIZE)
         mask = card_mask(apply(*pair, params, size=SIZE)[0])
         moments = cv2.moments(mask, binaryImage=True)
@@ -153,8 +166,8 @@ class TestApply:
         assert apply(white, white, params, size=SIZE, border=border)[0].min() == 255  # no dark seam either
 
     def test_jitter_is_the_same_on_both_halves_by_default(self, pair):
-        same = draw_params(2, AugmentConfig(jitter=0.3))
-        independent = draw_params(2, AugmentConfig(jitter=0.3, jitter_independent=True))
+        same = draw_params(2, photo(brightness=0.3, contrast=0.3, saturation=0.3))
+        independent = draw_params(2, photo(brightness=0.3, contrast=0.3, saturation=0.3, jitter_independent=True))
         table = card_mask(apply(*pair, same, size=SIZE)[0]) == 0
         a, b = apply(*pair, same, size=SIZE)
         assert np.array_equal(a[table], b[table])  # the same table seen through the same jitter

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cardprep.align import Frame
+from cardprep.augment import Band, read_manifest
 from cardprep.cli import app
 
 from .augment_fixtures import write_aligned
@@ -31,7 +33,7 @@ def test_writes_the_dataset_and_prints_one_summary_line(aligned, tmp_path):
     result = runner.invoke(app, ["augment", str(aligned), "--out", str(tmp_path / "ds"), "--n", "9", "--val", "3",
                                  "--size", "32", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert re.fullmatch(r"12 images \(9 train, 3 val\) from 3 pairs in \d+\.\d s -> .*ds\n", result.stdout)
+    assert re.fullmatch(r"12 images \(9 train, 3 val\) from 3 photo-frame pairs in \d+\.\d s -> .*ds\n", result.stdout)
     assert len(list((tmp_path / "ds/train").iterdir())) == 9
 
 
@@ -46,7 +48,7 @@ def test_holdout_is_named_in_the_summary(aligned, tmp_path):
     result = runner.invoke(app, ["augment", str(aligned), "-o", str(tmp_path / "ds"), "--n", "4", "--val", "2",
                                  "--size", "16", "--val-sources", "b", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "from 3 pairs, val from held-out b in" in result.stdout
+    assert "from 3 photo-frame pairs, val from held-out b in" in result.stdout
 
 
 def test_an_orphan_is_a_warning_naming_it_and_the_run_succeeds(aligned, tmp_path):
@@ -57,17 +59,22 @@ def test_an_orphan_is_a_warning_naming_it_and_the_run_succeeds(aligned, tmp_path
     assert result.exit_code == 0
     [line] = _error_lines(result)
     assert re.fullmatch(rf"warning: {re.escape(str(source))}: c: only in A/.*, no partner in B/; skipped", line)
-    assert "from 2 pairs, 1 unpaired skipped in" in result.stdout
+    assert "from 2 photo-frame pairs, 1 unpaired skipped in" in result.stdout
 
 
-def test_pairs_not_made_by_align_are_a_warning(aligned, tmp_path):
+@pytest.mark.parametrize("missing, warning", [
+    ("report.csv", "no report.csv, so these pairs were not made by cardprep align; unaligned photos give a dataset "
+                   "whose A and B halves do not match"),
+    ("align.json", "no align.json (an align output older than the card frame?), so the photo frame's defaults were "
+                   "used; run cardprep align again if these are card frames"),
+])
+def test_an_input_without_what_align_writes_is_a_warning(aligned, tmp_path, missing, warning):
     source = Path(shutil.copytree(aligned, tmp_path / "in"))
-    (source / "report.csv").unlink()
+    (source / missing).unlink()
     result = runner.invoke(app, ["augment", str(source), str(tmp_path / "ds"), "--n", "4", "--val", "0",
                                  "--size", "16", "--workers", "1"])
     assert result.exit_code == 0
-    assert _error_lines(result) == [f"warning: {source}: no report.csv, so these pairs were not made by cardprep "
-                                    "align; unaligned photos give a dataset whose A and B halves do not match"]
+    assert _error_lines(result) == [f"warning: {source}: {warning}"]
     assert (tmp_path / "ds/manifest.csv").is_file()
 
 
@@ -119,5 +126,27 @@ def test_help_explains_the_options():
     result = runner.invoke(app, ["augment", "--help"], env={"COLUMNS": "120"})
     assert result.exit_code == 0
     for option in ("--out", "--n", "--val", "--holdout", "--val-sources", "--rotate", "--zoom", "--shear", "--shift",
-                   "--hflip", "--border", "--jitter", "--workers", "--seed"):
+                   "--hflip", "--border", "--brightness", "--contrast", "--saturation", "--jitter-independent",
+                   "--white-balance", "--gamma", "--shadow", "--glare", "--blur", "--noise", "--jpeg", "--workers",
+                   "--seed"):
         assert option in result.stdout
+
+
+def test_help_gives_both_frames_defaults_of_a_strength():
+    result = runner.invoke(app, ["augment", "--help"], env={"COLUMNS": "250"})
+    [rotate] = [line for line in result.stdout.splitlines() if "--rotate" in line]
+    assert "[default: 15 photo frame, 3 card frame]" in rotate
+    [jpeg] = [line for line in result.stdout.splitlines() if "--jpeg" in line]
+    assert "[default: 0 photo frame, 60 card frame]" in jpeg
+
+
+def test_a_card_frame_folder_gets_the_card_defaults_and_the_summary_says_so(tmp_path):
+    aligned = write_aligned(tmp_path / "aligned", ["a", "b"], size=64, frame=Frame.CARD)
+    result = runner.invoke(app, ["augment", str(aligned), "-o", str(tmp_path / "ds"), "--n", "6", "--val", "0",
+                                 "--size", "16", "--workers", "1", "--shadow", "0"])
+    assert result.exit_code == 0, result.output
+    assert "from 2 card-frame pairs in" in result.stdout and not _error_lines(result)
+    rows = read_manifest(tmp_path / "ds/manifest.csv")
+    assert all(r.params.camera.shadow == Band() for r in rows)  # switched off by its option
+    assert all(r.params.camera.jpeg_quality >= 40 and abs(r.params.angle) <= 3 for r in rows)  # the card defaults
+    assert any(r.params.camera.glare != Band() for r in rows)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cardprep.align import Frame
 from cardprep.augment import (
     MANIFEST_COLUMNS,
     AugmentConfig,
@@ -65,9 +66,10 @@ class TestLayout:
         assert len(frame) == 32 and frame["path"].is_unique
         assert all((dataset / path).is_file() for path in frame["path"])
         assert set(frame["split"]) == {"train", "val"} and set(frame["source"]) == set(STEMS)
-        for column in ("seed", "size"):
+        for column in ("seed", "size", "noise_seed", "jpeg_quality"):
             assert frame[column].dtype == np.int64
-        for column in ("angle", "scale", "shear_x", "shear_y", "tx", "ty", "a_brightness", "b_saturation"):
+        for column in ("angle", "scale", "shear_x", "shear_y", "tx", "ty", "a_brightness", "b_saturation", "red_gain",
+                       "gamma", "shadow_strength", "glare_edge", "blur", "noise"):
             assert frame[column].dtype == np.float64
         assert frame["hflip"].dtype == bool and frame["vflip"].dtype == bool
         assert set(frame["border"]) == {"reflect"} and set(frame["split_policy"]) == {"draws"}
@@ -76,15 +78,24 @@ class TestLayout:
         assert MANIFEST_COLUMNS == (
             "path", "split", "source", "seed", "angle", "scale", "shear_x", "shear_y", "tx", "ty", "hflip", "vflip",
             "a_brightness", "a_contrast", "a_saturation", "b_brightness", "b_contrast", "b_saturation",
-            "size", "border", "split_policy")
+            "red_gain", "blue_gain", "gamma", "shadow_strength", "shadow_angle", "shadow_offset", "shadow_width",
+            "shadow_edge", "glare_strength", "glare_angle", "glare_offset", "glare_width", "glare_edge", "blur",
+            "noise", "noise_seed", "jpeg_quality", "size", "border", "split_policy")
 
     def test_every_field_of_every_row_reads_back_exactly(self, tmp_path):
-        config = AugmentConfig(n_train=40, n_val=10, size=48, seed=3, jitter=0.4, jitter_independent=True, hflip=True,
-                               vflip=True, border=Border.SURFACE, val_sources=("b",))
+        config = AugmentConfig(n_train=40, n_val=10, size=48, seed=3, brightness=0.4, contrast=0.4, saturation=0.4,
+                               jitter_independent=True, hflip=True, vflip=True, border=Border.SURFACE,
+                               val_sources=("b",)).for_frame(Frame.CARD)
         rows = plan_rows(("a", "c"), ("b",), config)
         write_manifest(tmp_path / "manifest.csv", rows)
         assert read_manifest(tmp_path / "manifest.csv") == tuple(rows)
         assert {r.params.hflip for r in rows} == {True, False} and rows[0].params.jitter_a != rows[0].params.jitter_b
+        cameras = [r.params.camera for r in rows]  # every camera column takes values other than its identity's
+        assert all(len({getattr(c, name) for c in cameras}) > 1 for name in ("red_gain", "blue_gain", "gamma", "blur",
+                                                                             "noise", "noise_seed", "jpeg_quality"))
+        for band in ("shadow", "glare"):
+            assert all(len({getattr(getattr(c, band), name) for c in cameras}) > 1
+                       for name in ("strength", "angle", "offset", "width", "edge")), band
 
     def test_a_manifest_saved_by_a_spreadsheet_as_csv_utf8_reads_the_same(self, dataset, tmp_path):
         text = (dataset / "manifest.csv").read_text(encoding="utf-8")
@@ -114,7 +125,7 @@ class TestReproducible:
     def test_every_row_is_remade_exactly_from_its_record(self, aligned, dataset):
         for row in read_manifest(dataset / "manifest.csv"):
             assert remake(aligned, row) == (dataset / row.path).read_bytes(), row.path
-            assert draw_params(row.seed, SMALL) == row.params  # and the record is what the seed draws
+            assert draw_params(row.seed, SMALL.for_frame(Frame.PHOTO)) == row.params  # and what the seed draws
 
     def test_rebuilding_replaces_the_dataset_whole(self, aligned, tmp_path):
         out = tmp_path / "dataset"
