@@ -143,3 +143,17 @@ def test_unclear_outline_fails_instead_of_a_wrong_one() -> None:
     except CardNotFound:
         return
     assert corner_errors(corners, truth).max() <= 3.5
+
+
+def test_lit_half_of_a_shaded_card_is_not_taken_for_the_card() -> None:
+    """On white cloth a shadow's straight edge across the card leaves a lit, card-shaped half;
+    its fourth side is the shadow's soft edge: refused (it was a 154 px wrong outline)."""
+    scene = Scene(rank="7", suit="hearts", size=(768, 1024), table="white-cloth", glare=True, shadow=True,
+                  card_share=0.47, seed=11)
+    photo, truth = render(scene)
+    try:
+        corners = find_card(photo).corners
+    except CardNotFound as error:
+        assert "unclear" in str(error)
+        return
+    assert corner_errors(corners, truth).max() <= 1.5
