@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import cv2
 import numpy as np
@@ -180,15 +181,19 @@ def _light_maps(camera: Camera, shape: tuple[int, int]) -> tuple[np.ndarray | No
     return gain, cv2.merge([offset] * 3)
 
 
+# The standard normal distribution's 256 quantiles at (k + 0.5) / 256, scaled to a standard
+# deviation of exactly 1: the noise field is one random byte per pixel looked up here.
+_NORMAL = np.array([NormalDist().inv_cdf((k + 0.5) / 256) for k in range(256)])
+_NORMAL_QUANTILES = (_NORMAL / _NORMAL.std()).astype(np.float32)
+
+
 def gaussian_field(seed: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard normal float32 values from ``seed``, by Box-Muller on numpy's uniforms: twice as
-    fast here as ``Generator.standard_normal`` (measured: 0.19 against 0.40 ms CPU for 49152
-    values), and its own code, so the field cannot change with numpy's choice of sampler."""
-    count = math.prod(shape)
-    uniform = np.random.default_rng(seed).random((2, (count + 1) // 2), dtype=np.float32)
-    radius = np.sqrt(-2.0 * np.log1p(-uniform[0]))  # 1 - u lies in (0, 1]: never log(0)
-    turn = np.float32(2 * math.pi) * uniform[1]
-    return np.concatenate([radius * np.cos(turn), radius * np.sin(turn)])[:count].reshape(shape)
+    """Normal float32 values of mean 0 and standard deviation 1 from ``seed``, quantised to 256
+    levels (cut at 2.9 sigma). Random bytes through a table: a third of the time of
+    ``Generator.standard_normal`` here (0.05 against 0.16 ms CPU for 128 x 128), and the field
+    cannot change with numpy's choice of normal sampler."""
+    noise = np.frombuffer(np.random.default_rng(seed).bytes(math.prod(shape)), np.uint8)
+    return _NORMAL_QUANTILES[noise].reshape(shape)
 
 
 def band_profile(band: Band, shape: tuple[int, int]) -> np.ndarray:

@@ -62,12 +62,14 @@ class SplitPolicy(str, Enum):
 # cannot show, and new footage brings, is other light and another camera: those effects are on,
 # each about as strong as phone footage of a card on a table varies (a hand's shadow, a lamp's
 # glare, auto white balance and exposure, a soft focus, a small sensor, a video codec).
+# Saturation stays off: white balance and gamma already move the colours, and it would add a
+# third of the effects' cost (the 2x time budget of issue 11; benchmarks/augment_bench.py).
 FRAME_DEFAULTS: dict[Frame, dict[str, float]] = {
     Frame.PHOTO: {"rotate": 15.0, "zoom": 0.15, "shear": 8.0, "shift": 0.08, "brightness": 0.0, "contrast": 0.0,
                   "saturation": 0.0, "white_balance": 0.0, "gamma": 0.0, "shadow": 0.0, "glare": 0.0, "blur": 0.0,
                   "noise": 0.0, "jpeg": 0},
     Frame.CARD: {"rotate": 3.0, "zoom": 0.05, "shear": 2.0, "shift": 0.02, "brightness": 0.25, "contrast": 0.2,
-                 "saturation": 0.2, "white_balance": 0.15, "gamma": 0.25, "shadow": 0.5, "glare": 0.35, "blur": 0.006,
+                 "saturation": 0.0, "white_balance": 0.15, "gamma": 0.25, "shadow": 0.5, "glare": 0.35, "blur": 0.006,
                  "noise": 6.0, "jpeg": 60},
 }
 
@@ -122,8 +124,8 @@ class AugmentConfig:
     blur: float | None = _opt(None, "Gaussian blur, sigma drawn in [0, B] of the side (0.006: up to 1.5 px "
                                     "at 256 px; 0: off).")
     noise: float | None = _opt(None, "Sensor noise (luminance), sigma drawn in [0, N] grey levels (0: off).")
-    jpeg: int | None = _opt(None, "JPEG re-compression at a quality drawn in [100-Q, 100] before the file's own "
-                                  "(0: off).")
+    jpeg: int | None = _opt(None, "JPEG re-compression of half the images at a quality drawn in [100-Q, 100], "
+                                  "before the file's own (0: off).")
     holdout: int = _opt(0, "Keep K whole pairs (drawn by the seed) out of train; val comes from them only.")
     val_sources: tuple[str, ...] = _opt((), "Or name the pairs kept out of train, comma-separated: s1,s2.")
 
@@ -213,7 +215,7 @@ class Camera:
     blur: float = 0.0  # Gaussian sigma as a fraction of the side
     noise: float = 0.0  # Gaussian sigma in grey levels, the same on the three channels (luminance noise)
     noise_seed: int = 0  # the noise field's own stream, so the field is a function of the row
-    jpeg_quality: int = 0  # re-compressed once at this JPEG quality; 0: not
+    jpeg_quality: int = 0  # re-compressed once at this JPEG quality; 0: not (half the images)
 
     @property
     def is_identity(self) -> bool:
@@ -293,7 +295,7 @@ def _camera_from(u: np.ndarray, noise_seed: int, config: AugmentConfig) -> Camer
         blur=float(config.blur * (u[13] + 1) / 2),
         noise=noise,
         noise_seed=noise_seed if noise else 0,
-        jpeg_quality=int(round(100 - config.jpeg * (u[15] + 1) / 2)) if config.jpeg else 0,
+        jpeg_quality=int(round(100 - config.jpeg * float(u[15]))) if u[15] > 0 and config.jpeg else 0,
     )
 
 

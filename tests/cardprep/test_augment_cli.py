@@ -148,5 +148,5 @@ def test_a_card_frame_folder_gets_the_card_defaults_and_the_summary_says_so(tmp_
     assert "from 2 card-frame pairs in" in result.stdout and not _error_lines(result)
     rows = read_manifest(tmp_path / "ds/manifest.csv")
     assert all(r.params.camera.shadow == Band() for r in rows)  # switched off by its option
-    assert all(r.params.camera.jpeg_quality >= 40 and abs(r.params.angle) <= 3 for r in rows)  # the card defaults
+    assert all(abs(r.params.angle) <= 3 and r.params.camera.noise <= 6 for r in rows)  # the card defaults
     assert any(r.params.camera.glare != Band() for r in rows)
