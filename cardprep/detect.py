@@ -45,7 +45,7 @@ _MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly no
 _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
 _STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
 _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
-_SHARP_REACH = 24  # profile samples (6 px): a side's edge falls to half its slope within this
+_SHARP_REACH = 24  # profile samples (6 px): outside, a side's edge falls to half its slope within this
 _MIN_FRAME = 8  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
 
@@ -383,10 +383,11 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _sharp(size: np.ndarray, peak: int) -> bool:
-    """Whether the slope peak at ``peak`` falls to half within _SHARP_REACH on both sides, as a
-    card's edge (or a printed frame's) does and the soft edge of a shadow across the card does not."""
-    inside, outside = size[max(peak - _SHARP_REACH, 0):peak], size[peak + 1:peak + 1 + _SHARP_REACH]
-    return all(len(part) == 0 or part.min() <= 0.5 * size[peak] for part in (inside, outside))
+    """Whether the slope peak at ``peak`` falls to half within _SHARP_REACH outside, as a card's
+    edge (or a printed frame's) does and the soft edge of a shadow across the card does not.
+    (Inside, face art may come close to the edge.)"""
+    outside = size[peak + 1:peak + 1 + _SHARP_REACH]
+    return len(outside) == 0 or outside.min() <= 0.5 * size[peak]
 
 
 def _prominence(values: np.ndarray, width: int) -> np.ndarray:
