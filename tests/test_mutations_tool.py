@@ -3,25 +3,16 @@
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("cardprep_mutations_tool", ROOT / "tools" / "mutations.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = SimpleNamespace(**runpy.run_path(str(ROOT / "tools" / "mutations.py")))
 
 
 @pytest.mark.parametrize("mutation", tool.MUTATIONS, ids=lambda m: m.name)

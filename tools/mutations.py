@@ -24,6 +24,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 600
+_GRACE_S = 30  # after a timeout's SIGTERM, before SIGKILL
 
 
 @dataclass(frozen=True)
@@ -257,22 +259,35 @@ class PytestRun:
 def run_tests(tree: Path, tests: Sequence[str], python: str, timeout_s: float) -> PytestRun:
     """Run ``tests`` in the copy at ``tree``; CAUGHT with the first failing test when one fails."""
     command = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *tests]
-    try:
-        # A wide terminal: pytest cuts the failing test's message to fit the width.
-        done = subprocess.run(command, cwd=tree, env={**copy_environment(tree), "COLUMNS": "400"},
-                              capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return PytestRun(Verdict.TIMEOUT, f"still running after {timeout_s:.0f} s")
-    output = done.stdout + done.stderr
+    # A wide terminal: pytest cuts the failing test's message to fit the width. Its own session,
+    # so that a timeout ends the processes its tests started too.
+    with subprocess.Popen(command, cwd=tree, env={**copy_environment(tree), "COLUMNS": "400"}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as pytest:
+        try:
+            output, _ = pytest.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _end_session(pytest)
+            return PytestRun(Verdict.TIMEOUT, f"still running after {timeout_s:.0f} s")
     first = _FAILED.search(output)
-    if done.returncode == 0:
+    if pytest.returncode == 0:
         return PytestRun(Verdict.SURVIVED, "every test passed")
-    if done.returncode == 1 and first:
+    if pytest.returncode == 1 and first:
         reason = (first.group(3) or "").strip()
         return PytestRun(Verdict.CAUGHT, first.group(2) + (f" ({reason[:_REASON_CHARS]})" if reason else ""),
                        first.group(2))
     last = output.strip().splitlines()[-1] if output.strip() else ""
-    return PytestRun(Verdict.ERROR, f"pytest exit {done.returncode}: {last}")
+    return PytestRun(Verdict.ERROR, f"pytest exit {pytest.returncode}: {last}")
+
+
+def _end_session(process: subprocess.Popen) -> None:
+    """SIGTERM to the session first: torchrun passes it on to its workers, which run in sessions
+    of their own and would outlive a SIGKILL; SIGKILL whatever is left after a grace period."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.communicate(timeout=_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 def try_mutation(mutation: Mutation, python: str, timeout_s: float, *, root: Path = ROOT) -> Outcome:
