@@ -4,14 +4,11 @@ Everything works on the card rectified to an upright 63 x 88 mm frame, at any sc
 reads what every standard deck has rather than one deck's drawing: ink against the paper's own
 white, pips as the solid shapes between the indices (ornaments, border lines and index glyphs
 left out), a face panel as one large solid shape. How B lies relative to A is ``orient``'s.
-
-``half_turn_fits_better`` (each pip's direction from the skew of its rows, which holds for the
-built-in deck's pips only) is align's rule until align calls ``orient.decide_orientation``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -41,7 +38,6 @@ _DARK = 0.12  # below this it is black
 class Pip:
     x: float  # centre, card mm
     y: float
-    upright: bool  # the symbol's point or stem is at the bottom (from its rows' skew)
     box: tuple[int, int, int, int]  # left, top, width, height in the card image's pixels
 
 
@@ -122,7 +118,7 @@ def read_face(card: np.ndarray) -> CardFace:
         return CardFace((), face, float("nan"))
     largest = max(stats[label][4] for label in candidates)
     labels_kept = [label for label in candidates if stats[label][4] >= _ORNAMENT * largest]
-    pips = [_pip(labels, label, stats[label], centroids[label], scale) for label in labels_kept]
+    pips = [_pip(stats[label], centroids[label], scale) for label in labels_kept]
     inked = np.isin(labels, labels_kept)
     blue, green, red = (card[..., i][inked].astype(np.float32) for i in range(3))
     redness = float(np.median((red - np.maximum(green, blue)) / white[inked]))
@@ -147,35 +143,12 @@ def _has_face_panel(faint: np.ndarray, scale: float) -> bool:
     return bool(np.any(large & filled))
 
 
-def _pip(labels: np.ndarray, label: int, stat: np.ndarray, centroid: np.ndarray, scale: float) -> Pip:
+def _pip(stat: np.ndarray, centroid: np.ndarray, scale: float) -> Pip:
     left, top, width, height, _ = (int(v) for v in stat)
-    rows = np.nonzero(labels[top:top + height, left:left + width] == label)[0].astype(np.float64)
-    # Both built-in suits are wide at the top (lobes) and taper to a point or stem at the bottom:
-    # upright, the rows' distribution has its long tail downward (positive skew).
-    upright = np.mean((rows - rows.mean()) ** 3) > 0
     cx, cy = (centroid + 0.5) / scale
-    return Pip(float(cx), float(cy), bool(upright), (left, top, width, height))
+    return Pip(float(cx), float(cy), (left, top, width, height))
 
 
 def px_per_mm(card: np.ndarray) -> float:
     """The scale of a rectified card image, which spans the card's width exactly."""
     return card.shape[1] / CARD_WIDTH_MM
-
-
-def half_turn_fits_better(a: CardFace, b: CardFace) -> bool:
-    """Whether B's pips match A's better after turning B by 180 degrees in its own plane."""
-    if not a.pips or not b.pips:
-        return False
-    turned = tuple(replace(p, x=CARD_WIDTH_MM - p.x, y=CARD_HEIGHT_MM - p.y, upright=not p.upright) for p in b.pips)
-    return _mismatch(a.pips, turned) < _mismatch(a.pips, b.pips) - 1.0
-
-
-def _mismatch(reference: tuple[Pip, ...], other: tuple[Pip, ...]) -> float:
-    """Sum, both ways, of the distance (mm) to the nearest pip, plus 5 mm when it points the other way."""
-    def one_way(from_: tuple[Pip, ...], to: tuple[Pip, ...]) -> float:
-        total = 0.0
-        for p in from_:
-            total += min(np.hypot(p.x - q.x, p.y - q.y) + 5.0 * (p.upright != q.upright) for q in to)
-        return total
-
-    return one_way(reference, other) + one_way(other, reference)

@@ -82,8 +82,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              (f"{_PIXELS}::test_detect_finds_the_absolute_corners_without_bias",
               "tests/cardprep/test_detect.py")),
     Mutation("orientation-fix-dropped", "15 (done when)", _PIPELINE,
-             "return Orientation(cards.half_turn_fits_better(face_a, face_b), face_a, face_b)",
-             "return Orientation(False, face_a, face_b)",
+             'return Orientation(decision.turn, face_a, face_b, decision, "pips")',
+             'return Orientation(False, face_a, face_b, decision, "pips")',
              ("tests/cardprep/test_align.py::test_orientation_and_rank_are_read_right",)),
     Mutation("suit-colour-check-skipped", "15 (done when)", _PIPELINE,
              '    if face_a.colour == "red":\n'

@@ -59,6 +59,32 @@ class AlignConfig:
                 raise CardprepError(f"{name} must be one of {choices}, got {value!r}")
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """The user's word on orientation for named pairs, over what the pips say: ``turn`` (B's
+    card lay upside down) and ``keep`` (it lay as A's). For the pairs report.html flags
+    "orientation uncertain", after a look at both candidates it pictures."""
+
+    turn: frozenset[str] = frozenset()
+    keep: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        both = self.turn & self.keep
+        if both:
+            raise CardprepError(f"--turn and --keep both name {', '.join(sorted(both))}; name each pair once")
+
+    def check_known(self, stems: set[str]) -> None:
+        """Refuse names that are no pair of the folder (a typo would silently change nothing)."""
+        unknown = (self.turn | self.keep) - stems
+        if unknown:
+            raise CardprepError(f"--turn/--keep name {', '.join(sorted(unknown))}, which is not a pair in the "
+                                "photo folder (give the file stems, e.g. 07-8)")
+
+    def for_pair(self, stem: str) -> bool | None:
+        """True: turn B; False: keep B as it lies; None: let the pips decide."""
+        return True if stem in self.turn else False if stem in self.keep else None
+
+
 def field_help() -> dict[str, str]:
     """The help text of every field, for the CLI."""
     return {f.name: f.metadata["help"] for f in dataclasses.fields(AlignConfig)}

@@ -17,6 +17,7 @@ from cardprep import card_frame, cards, geometry, warp
 from cardprep.align.config import AlignConfig, Frame, OnFlip
 from cardprep.align.result import AlignedImages, AlignResult, Status
 from cardprep.detect import CardNotFound, CardOutline, find_card
+from cardprep.orient import OrientationDecision, decide_orientation
 from cardprep.register import EccFailed, outline_homography, refine
 
 PHOTO_CARD_SHARE = 0.7  # --frame photo: the card's long side over the crop's side
@@ -28,23 +29,34 @@ MIN_CARD_PX = 80
 
 @dataclass(frozen=True)
 class Orientation:
-    """How B's card lies relative to A's, and the faces read to decide it."""
+    """How B's card lies relative to A's: the decision taken, and the faces read to make it."""
 
     turned: bool  # B's card lay upside down (a half turn in its own plane)
     face_a: cards.CardFace
     face_b: cards.CardFace
+    decision: OrientationDecision  # what the pips say, with its confidence
+    source: str  # "pips", or the user's "--turn" / "--keep"
+
+    @property
+    def uncertain(self) -> bool:
+        """The pips could not tell and nobody said: the pair needs a look."""
+        return self.source == "pips" and self.decision.uncertain
 
 
-def align_pair(photo_a: np.ndarray, photo_b: np.ndarray,
-               config: AlignConfig = AlignConfig()) -> tuple[AlignResult, AlignedImages | None]:
-    """Register B onto A and cut both; images are None when the pair failed."""
+def align_pair(photo_a: np.ndarray, photo_b: np.ndarray, config: AlignConfig = AlignConfig(), *,
+               turn: bool | None = None) -> tuple[AlignResult, AlignedImages | None]:
+    """Register B onto A and cut both; images are None when the pair failed.
+
+    ``turn``: the user's word on B's orientation (True: it lay upside down, False: as A's);
+    None lets the pips decide.
+    """
     try:
         outline_a = _find(photo_a, "A")
         outline_b = _find(photo_b, "B")
     except CardNotFound as error:
         return AlignResult(status=Status.FAILED, reason=str(error)), None
     to_a, corners_b = outline_homography(outline_a.corners, outline_b.corners)
-    orientation = orient(photo_a, photo_b, outline_a.corners, to_a)
+    orientation = orient(photo_a, photo_b, outline_a.corners, to_a, turn=turn)
     turn_b = geometry.half_turn(corners_b)
     degrees = 180 if orientation.turned else 0
     try:
@@ -55,20 +67,27 @@ def align_pair(photo_a: np.ndarray, photo_b: np.ndarray,
 
     a_from_b = registration.a_from_b
     found = dict(homography=a_from_b, orientation=degrees, score=registration.score,
+                 orientation_confidence=orientation.decision.confidence, orientation_source=orientation.source,
                  rank=orientation.face_a.rank, rank_b=orientation.face_b.rank, residual_px=registration.residual_px)
     if orientation.turned and config.on_flip is OnFlip.SKIP:
         return AlignResult(status=Status.FAILED, reason="B's card lay upside down; skipped (--on-flip skip)",
                            **found), None
     notes = _checks(orientation.face_a, orientation.face_b, registration.score)
+    if orientation.uncertain:
+        notes.append(f"orientation uncertain ({orientation.decision.evidence}): B kept as it lay; if the other "
+                     "picture in report.html is right, rerun with --turn <pair>")
     if orientation.turned and config.on_flip is OnFlip.FLAG:
         notes.append("B's card lay upside down; written as photographed (--on-flip flag)")
     # The card's content maps by a_from_b; B's table around it by the same map without the turn.
     background = a_from_b @ turn_b if orientation.turned else a_from_b
     card_map = background if config.on_flip is OnFlip.FLAG else a_from_b
     image_a, image_b, outline = cut_pair(photo_a, photo_b, outline_a.corners, card_map, background, config)
+    other_b = None
+    if orientation.uncertain:  # the other candidate, pictured for the user to choose
+        _, other_b, _ = cut_pair(photo_a, photo_b, outline_a.corners, a_from_b @ turn_b, a_from_b, config)
     status = Status.FLAGGED if notes else Status.OK
     return (AlignResult(status=status, reason="; ".join(notes), **found),
-            AlignedImages(image_a, image_b, overlay(image_a, image_b, outline)))
+            AlignedImages(image_a, image_b, overlay(image_a, image_b, outline), other_b))
 
 
 def _find(photo: np.ndarray, side: str) -> CardOutline:
@@ -85,15 +104,20 @@ def _find(photo: np.ndarray, side: str) -> CardOutline:
     return outline
 
 
-def orient(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_from_b: np.ndarray) -> Orientation:
-    """Whether B's card lay upside down, from both faces rectified through A's outline.
+def orient(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_from_b: np.ndarray, *,
+           turn: bool | None = None) -> Orientation:
+    """Whether B's card lay upside down, from both faces rectified through A's outline
+    (``cardprep.orient``), unless the user said (``turn``).
 
     ``a_from_b`` lays B's outline on A's (no turn); B's face is read through it.
     """
     card_from_a = cards.card_from_photo(corners_a)
-    face_a = cards.read_face(cards.rectify(photo_a, card_from_a))
-    face_b = cards.read_face(cards.rectify(photo_b, card_from_a @ a_from_b))
-    return Orientation(cards.half_turn_fits_better(face_a, face_b), face_a, face_b)
+    card_a, card_b = cards.rectify(photo_a, card_from_a), cards.rectify(photo_b, card_from_a @ a_from_b)
+    face_a, face_b = cards.read_face(card_a), cards.read_face(card_b)
+    decision = decide_orientation(card_a, card_b, faces=(face_a, face_b))
+    if turn is None:
+        return Orientation(decision.turn, face_a, face_b, decision, "pips")
+    return Orientation(turn, face_a, face_b, decision, "--turn" if turn else "--keep")
 
 
 def _checks(face_a: cards.CardFace, face_b: cards.CardFace, score: float) -> list[str]:

@@ -27,12 +27,14 @@ def write_report(out: Path, results: Sequence[AlignResult]) -> None:
     writer.writeheader()
     writer.writerows(r.row() for r in results)
     atomic_write_text(out / REPORT, buffer.getvalue())
-    atomic_write_text(out / "report.html", render_html(results))
+    others = {r.pair for r in results if (out / "other" / f"{r.pair}.jpg").is_file()}
+    atomic_write_text(out / "report.html", render_html(results, others))
 
 
-def render_html(results: Sequence[AlignResult]) -> str:
+def render_html(results: Sequence[AlignResult], others: set[str] = frozenset()) -> str:
+    """The page; ``others``: pairs whose B is also pictured the other way round (other/)."""
     ordered = sorted(results, key=lambda r: (_ORDER[r.status], r.pair))
-    body = "\n".join(_row_html(r) for r in ordered)
+    body = "\n".join(_row_html(r, r.pair in others) for r in ordered)
     summary = tally(results)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cardprep align report</title>
@@ -46,9 +48,12 @@ img {{ width: 180px; height: auto; display: block; }}
 </style></head><body>
 <h1>cardprep align report</h1>
 <p>{html.escape(summary)}. Flagged and failed pairs first. The overlay blends A and aligned B half
-and half with A's card outline in green: a good pair shows single, sharp edges.</p>
+and half with A's card outline in green: a good pair shows single, sharp edges. Where the pips
+could not tell which way B's card lay, B is also shown the other way round: if that one is
+right, run align again with <code>--turn PAIR</code> (or <code>--keep PAIR</code> to confirm).</p>
 <table>
-<tr><th>pair</th><th>status</th><th>A</th><th>B aligned</th><th>overlay</th><th>numbers</th></tr>
+<tr><th>pair</th><th>status</th><th>A</th><th>B aligned</th><th>overlay</th><th>B the other way round</th>
+<th>numbers</th></tr>
 {body}
 </table></body></html>
 """
@@ -60,16 +65,17 @@ def image_link(folder: str, stem: str, ext: str) -> str:
     return html.escape(f"{folder}/{quote(stem + ext)}")
 
 
-def _row_html(result: AlignResult) -> str:
+def _row_html(result: AlignResult, has_other: bool) -> str:
     row = result.row()
     stem = html.escape(result.pair)
     written = result.status is not Status.FAILED
+    shown = (("A", ".png", written), ("B", ".png", written), ("overlays", ".jpg", written), ("other", ".jpg", has_other))
     pictures = "".join(
         f'<td><a href="{image_link(folder, result.pair, ext)}"><img src="{image_link(folder, result.pair, ext)}" '
-        f'alt="{folder} {stem}"></a></td>'
-        if written else "<td></td>" for folder, ext in (("A", ".png"), ("B", ".png"), ("overlays", ".jpg")))
+        f'alt="{folder} {stem}"></a></td>' if present else "<td></td>" for folder, ext, present in shown)
     numbers = (f"rank {html.escape(row['rank'] or '-')} / {html.escape(row['rank_b'] or '-')}<br>"
-               f"orientation {row['orientation']}<br>ECC score {row['score'] or '-'}<br>"
+               f"orientation {row['orientation']} ({html.escape(row['orientation_source'] or '-')}, "
+               f"confidence {row['orientation_confidence'] or '-'})<br>ECC score {row['score'] or '-'}<br>"
                f"residual {row['residual_px'] or '-'} px<br>{row['seconds'] or '-'} s")
     reason = f"<br>{html.escape(result.reason)}" if result.reason else ""
     return (f'<tr class="{row["status"]}"><td>{stem}</td><td><span class="status">{row["status"]}</span>{reason}</td>'

@@ -33,6 +33,8 @@ class AlignResult:
     reason: str = ""  # empty for ok, otherwise a sentence for a person
     homography: np.ndarray | None = None  # a_from_b, RAW B photo pixels -> RAW A photo pixels
     orientation: int = 0  # 0 or 180: B's card turned relative to A's
+    orientation_confidence: float = float("nan")  # 0..1 from the pips; 1 when turning changes nothing
+    orientation_source: str = ""  # "pips", or the user's "--turn" / "--keep"
     score: float = float("nan")  # ECC correlation on the card, 0..1
     rank: str = ""  # A's rank from its pips
     rank_b: str = ""
@@ -47,7 +49,7 @@ class AlignResult:
 
 
 COLUMNS = tuple(f.name for f in dataclasses.fields(AlignResult))
-_DIGITS = {"score": 4, "residual_px": 3, "seconds": 2}
+_DIGITS = {"score": 4, "orientation_confidence": 2, "residual_px": 3, "seconds": 2}
 
 
 def _text(name: str, value: object) -> str:
@@ -69,6 +71,7 @@ class AlignedImages:
     a: np.ndarray  # (H, W, 3) uint8 BGR
     b: np.ndarray
     overlay: np.ndarray
+    other_b: np.ndarray | None = None  # B the other way round, when the orientation is uncertain
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from cardprep.align import AlignConfig, Frame, OnFlip, Status, align_folder
-from cardprep.align.config import field_help
+from cardprep.align.config import Overrides, field_help
 from cardprep.cli import app
 from cardprep.cli._common import output_path, progress_bar, user_errors
 
@@ -34,20 +34,27 @@ def align(
     on_flip: Annotated[OnFlip, typer.Option(help=HELP["on_flip"])] = DEFAULT.on_flip,
     workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).", min=0)] = 0,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any pair is flagged, not only when one failed.")] = False,
+    turn: Annotated[list[str], typer.Option(help="Pairs (stems, comma-separated or repeated) whose heart card lay "
+                                                 "upside down, whatever the pips say.")] = [],  # noqa: B006
+    keep: Annotated[list[str], typer.Option(help="Pairs whose heart card lay the same way as the club card, "
+                                                 "whatever the pips say.")] = [],  # noqa: B006
 ) -> None:
     """Register each B photo onto its A photo at sub-pixel precision and check the pair.
 
     Finds the card in both photos (sub-pixel outline), lays B on A, turns a heart card that
-    lay upside down (told from the pips), refines with ECC, and checks rank and suit colour.
-    Exit code 1 when any pair failed (with --strict: or was flagged); every other pair is
-    still written. RAW is never modified.
+    lay upside down (told from the pips, compared with A's: any deck), refines with ECC, and
+    checks rank and suit colour. Where the pips cannot tell which way B lay, the pair is
+    flagged "orientation uncertain" and report.html pictures both ways: settle it with --turn
+    or --keep. Exit code 1 when any pair failed (with --strict: or was flagged); every other
+    pair is still written. RAW is never modified.
     """
     with user_errors():
         out = output_path(out, out_option, default=DEFAULT_OUT)
         config = AlignConfig(frame=frame, size=size, on_flip=on_flip)
+        overrides = Overrides(turn=_stems(turn), keep=_stems(keep))
         with progress_bar() as bar:
             task = bar.add_task("aligning", total=None)
-            summary = align_folder(raw, out, config, workers=workers or None,
+            summary = align_folder(raw, out, config, overrides=overrides, workers=workers or None,
                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
     for result in summary.results:
         if result.status is not Status.OK:
@@ -56,3 +63,8 @@ def align(
     counts = summary.counts
     if counts[Status.FAILED] or (strict and counts[Status.FLAGGED]):
         raise typer.Exit(1)
+
+
+def _stems(values: list[str]) -> frozenset[str]:
+    """Stems from repeated and comma-separated option values."""
+    return frozenset(stem.strip() for value in values for stem in value.split(",") if stem.strip())
