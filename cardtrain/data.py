@@ -84,20 +84,44 @@ def _read_manifest(manifest: Path) -> dict[str, list[Path]]:
 
 
 def list_split(data: Path, split: str) -> list[Path]:
-    """The image paths of ``split`` in a manifest.csv or a folder with ``train/``, ``val/``..."""
+    """The image paths of ``split`` in a manifest.csv, a folder with ``train/``, ``val/``... or
+    an align output (Contract 2: ``A/`` and ``B/``), whose pairs are all the ``test`` split.
+
+    An align output of new photos is how held-out pairs are scored: augmentations of the
+    training photos say little about new footage. Its paths are the A files; the B file of
+    each has the same name in ``B/``.
+    """
     data = Path(data)
     if data.is_file():
         return _read_manifest(data).get(split, [])
     if not data.is_dir():
-        raise CardtrainError(f"{data}: does not exist (expected a manifest.csv or a folder with train/ and val/)")
-    folder = data / split
+        raise CardtrainError(f"{data}: does not exist (expected a manifest.csv, a folder with train/ and val/, "
+                             "or an align output with A/ and B/)")
+    if _is_align_output(data):
+        return [a for a in _images(data / "A") if (data / "B" / a.name).is_file()] if split == "test" else []
+    return _images(data / split)
+
+
+def _images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
+def _is_align_output(folder: Path) -> bool:
+    return (folder / "A").is_dir() and (folder / "B").is_dir()
+
+
+def default_split(data: Path) -> str:
+    """The split to score when none is named: ``test`` for an align output, else ``val``."""
+    return "test" if Path(data).is_dir() and _is_align_output(Path(data)) else "val"
+
+
 def _load_pair(path: Path, size: int, swap: bool) -> np.ndarray:
-    a, b = split_pair(read_image(path), path)
+    if path.parent.name == "A" and _is_align_output(path.parent.parent):
+        a, b = read_image(path), read_image(path.parent.parent / "B" / path.name)
+    else:
+        a, b = split_pair(read_image(path), path)
     if swap:
         a, b = b, a
     return np.concatenate([to_model_rgb(a, size), to_model_rgb(b, size)], axis=2)  # (S, S, 6)

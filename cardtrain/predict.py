@@ -24,6 +24,8 @@ from cardprep.common.atomic import atomic_write_json, check_replaceable, staged_
 from cardprep.common.errors import UserError
 from cardprep.common.images import IMAGE_EXTENSIONS, read_image, write_image
 from cardprep.common.video import VIDEO_EXTENSIONS, VideoReader, VideoWriter, check_video_output
+from cardprep.track import FollowConfig
+from cardtrain.card_trick import CardTrick
 from cardtrain.checkpoint import load_generator
 from cardtrain.config import Precision
 from cardtrain.data import to_bgr_images, to_float, to_model_rgb
@@ -45,6 +47,7 @@ class PredictResult:
     frames: int
     seconds: float
     skipped: tuple[Path, ...] = ()
+    without_card: int | None = None  # --card: frames passed through unchanged (no single card found)
 
     @property
     def frames_per_s(self) -> float:
@@ -193,9 +196,15 @@ def predict(
     side_by_side: bool = False,
     fps: float = 25.0,
     device: str = "auto",
+    card: bool = False,
     progress: Progress | None = None,
 ) -> PredictResult:
     """Translate ``source`` (image, folder or video) into ``output``.
+
+    ``card``: translate the card, not the frame (:mod:`cardtrain.card_trick`): each frame is
+    written at its own size with only the card changed, for a model trained on card-frame
+    pairs (``cardprep align --frame card``). Frames must come in order (a video, or a folder
+    sorted by name): the card is followed from one to the next.
 
     ``output`` ending in .mp4/.avi is a video (the source's frame rate, else ``fps``); ending
     in an image suffix, a single image; anything else, a folder of PNGs named after the
@@ -214,6 +223,7 @@ def predict(
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
     _check_output(Path(source), output, src.files)
     start, done = time.perf_counter(), 0
+    translate = CardTrick(translator, translator.size, FollowConfig(fps=src.fps)) if card else translator
     with contextlib.ExitStack() as stack:
         sink = (
             _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS
@@ -221,7 +231,7 @@ def predict(
             else _FolderSink(output, stack)
         )  # fmt: skip
         for batch in _batches(src.frames, batch_size):
-            for (name, _), frame in zip(batch, translator([f for _, f in batch], side_by_side=side_by_side)):
+            for (name, _), frame in zip(batch, translate([f for _, f in batch], side_by_side=side_by_side)):
                 sink.write(name, frame)
             done += len(batch)
             if progress:
@@ -230,4 +240,5 @@ def predict(
             made_by = {"checkpoint": str(Path(checkpoint).resolve()), "source": str(Path(source).resolve())}
             made_by.update(frames=done, skipped=[str(p) for p in src.skipped])
             atomic_write_json(sink.stage / MARKER, made_by)
-    return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped))
+    without_card = translate.frames_without_card if isinstance(translate, CardTrick) else None
+    return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped), without_card)

@@ -13,6 +13,7 @@ from cardprep.common.atomic import atomic_write_json
 from cardprep.common.images import write_image
 from cardtrain.cli import app
 from cardtrain.cli._common import progress_task, user_errors
+from cardtrain.data import default_split
 from cardtrain.evaluate import evaluate
 
 
@@ -25,8 +26,10 @@ def _default_out(checkpoint: Path, split: str) -> Path:
 @app.command("eval")
 def eval_command(
     checkpoint: Annotated[Path, typer.Argument(help="A cardtrain checkpoint (RUN/checkpoints/best.pt).")],
-    data: Annotated[Path, typer.Argument(help="manifest.csv, or a folder with train/ and val/.")],
-    split: Annotated[str, typer.Option(help="Split to score: train, val or test.")] = "val",
+    data: Annotated[Path, typer.Argument(help="manifest.csv, a folder with train/ and val/, or an align output "
+                                              "(A/ and B/: held-out pairs, scored as the test split).")],
+    split: Annotated[Optional[str], typer.Option(help="Split to score: train, val or test [default: test for an "
+                                                      "align output, else val].", show_default=False)] = None,
     out: Annotated[
         Optional[Path],
         typer.Option(
@@ -39,10 +42,14 @@ def eval_command(
 ) -> None:
     """Score CHECKPOINT on a split of DATA: L1, PSNR, SSIM and pip IoU, printed as JSON.
 
+    Score NEW photos, not only the validation augmentations of the training photos: align a
+    few held-out pairs (cardprep align new/ new-aligned --frame card) and pass that folder.
+
     The model is rebuilt from the checkpoint alone and sees the training preprocessing.
     Also writes metrics.json and grid.jpg (input | target | output rows) to --out.
     """
     with user_errors():
+        split = split or default_split(data)
         with progress_task(f"scoring {split}") as update:
             result = evaluate(
                 checkpoint, data, split=split, batch_size=batch_size, samples=samples, device=device, progress=update

@@ -23,11 +23,18 @@ def predict_command(
     batch_size: Annotated[int, typer.Option(help="Frames per forward pass.")] = 16,
     fps: Annotated[float, typer.Option(help="Frame rate of a video made from images.")] = 25.0,
     device: Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")] = "auto",
+    card: Annotated[bool, typer.Option(
+        "--card/--whole-frame",
+        help="Translate the card only: find and follow it, translate its card-frame view, paste it back at the "
+             "frame's own size (every other pixel unchanged). For models trained with cardprep align --frame card.",
+    )] = False,
 ) -> None:
     """Translate INPUT with the generator of CHECKPOINT into --out.
 
-    Deterministic (eval mode: no dropout, so video does not flicker) and batched. Frames
-    get the training preprocessing: centre square crop, resize to the model's size.
+    Deterministic (eval mode: no dropout, so video does not flicker) and batched. Whole
+    frames get the training preprocessing: centre square crop, resize to the model's size.
+    With --card, only the card changes: frames keep their size, frame rate and count, and a
+    frame without a card passes through unchanged (counted in the summary).
     """
     with user_errors():
         with progress_task("translating") as update:
@@ -39,9 +46,12 @@ def predict_command(
                 side_by_side=side_by_side,
                 fps=fps,
                 device=device,
+                card=card,
                 progress=update,
             )
         skipped = f", skipped {len(result.skipped)} unreadable" if result.skipped else ""
+        if result.without_card is not None:
+            skipped += f", {result.without_card} without a card passed through"
         typer.echo(
             f"translated {result.frames} frames in {result.seconds:.1f} s "
             f"({result.frames_per_s:.1f} frames/s{skipped}) -> {result.output}"
