@@ -24,6 +24,7 @@ class Context:
     rank: int
     world_size: int
     device: torch.device
+    owns_group: bool = False  # setup made the process group, so teardown ends it
 
     @property
     def is_main(self) -> bool:
@@ -40,15 +41,17 @@ def setup(device: str = "auto") -> Context:
     if target.type == "cuda":
         target = torch.device("cuda", local_rank)  # one GPU per process
         torch.cuda.set_device(target)
-    if not dist.is_initialized():
+    owns_group = not dist.is_initialized()  # a caller's own group is used, and left to it
+    if owns_group:
         dist.init_process_group(backend="nccl" if target.type == "cuda" else "gloo")
-    return Context(dist.get_rank(), dist.get_world_size(), target)
+    return Context(dist.get_rank(), dist.get_world_size(), target, owns_group)
 
 
 def teardown(context: Context) -> None:
     if context.world_size > 1 and dist.is_initialized():
         dist.barrier()  # rank 0 may still be saving; let it finish before the group goes
-        dist.destroy_process_group()
+        if context.owns_group:
+            dist.destroy_process_group()
 
 
 def gather(context: Context, value: Any) -> list[Any]:

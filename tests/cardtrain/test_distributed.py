@@ -58,12 +58,17 @@ def test_two_processes_equal_one_with_the_double_batch(tiny_data: Path, tmp_path
 
 
 # Each process runs a whole 8-step run, then the same run stopped after step 7 (latest.pt is
-# step 6's), then resumes it. Dropout 0.5 and jitter (resize 36, crop 32, flip) are on.
+# step 6's), then resumes it. Dropout 0.5 and jitter (resize 36, crop 32, flip) are on. The
+# three runs share one process group: a gloo group made again in the same processes (fit's own,
+# once per call) hung now and then, reading the previous group's addresses from the store.
 RESUME_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
+    import torch.distributed as dist
     from cardtrain.train import fit
     from tests.cardtrain.conftest import TINY
+
+    dist.init_process_group("gloo")
 
     data, root = Path(sys.argv[1]), Path(sys.argv[2])
     config = TINY.override(batch_size=1, epochs=2, eval_every=3)
@@ -81,6 +86,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     except Stop:
         pass
     fit(None, root / "stopped", resume=True, device="cpu")
+    dist.destroy_process_group()
 """)
 
 
