@@ -128,8 +128,9 @@ class TestPipeline:
         assert result.best_val["step"] == "30" and result.red_share[0] > 0 and result.red_share[1] > 0
         page = (out / "report.html").read_text()
         assert "<code>cardprep align raw demo/aligned</code>" in page and "pip IoU 0.550" in page
+        assert "<b>pip IoU 0.625</b>" in page and result.new_photos["pip_iou"] == 0.625
         for link in ("aligned/report.html", "aligned/overlays/p1.jpg", "video_out.mp4", "before_after.png",
-                     "curves.png", "augmented.png", "video_strip.png", "run/metrics.csv"):
+                     "curves.png", "augmented.png", "video_strip.png", "run/metrics.csv", "eval_new/grid.jpg"):
             assert f'"{link}"' in page
         assert "failed" in page and "no card" in page  # the failed pair's row, without a picture
         assert "aligned/overlays/p2.jpg" not in page
@@ -153,6 +154,8 @@ def _fake_demo_folder(out: Path) -> Path:
         "pair,status,reason,homography,orientation,score,rank,rank_b,residual_px,seconds,a_file,b_file\n"
         "p1,ok,,1 0 0 0 1 0 0 0 1,180,0.97,7,7,0.2,1.0,A/p1.jpg,B/p1.jpg\n"
         "p2,failed,no card found in B,,0,,,,,0.5,A/p2.jpg,B/p2.jpg\n")
+    (out / "eval_new").mkdir()
+    (out / "eval_new" / "metrics.json").write_text('{"l1": 0.1, "psnr": 20.0, "ssim": 0.7, "pip_iou": 0.625}')
     writer = cv2.VideoWriter(str(out / "video_out.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 5, (32, 16))
     for _ in range(5):
         writer.write(np.concatenate([club, heart], axis=1))
