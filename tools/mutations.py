@@ -306,8 +306,10 @@ def try_mutation(mutation: Mutation, python: str, timeout_s: float, *, root: Pat
         run = run_tests(tree, mutation.tests, python, timeout_s)
         if run.verdict is Verdict.CAUGHT:
             (tree / mutation.path).write_bytes(original)
-            if run_tests(tree, [run.failed], python, timeout_s).verdict is not Verdict.SURVIVED:
-                run = PytestRun(Verdict.UNPROVEN, f"{run.failed} fails without the mutation too")
+            again = run_tests(tree, [run.failed], python, timeout_s)
+            if again.verdict is not Verdict.SURVIVED:
+                run = PytestRun(Verdict.UNPROVEN, f"{run.failed} does not pass without the mutation either: "
+                                                  f"{again.detail}")
     return Outcome(mutation, run.verdict, run.detail, time.perf_counter() - start)
 
 
