@@ -1,26 +1,46 @@
-"""Accuracy and speed of ``cardprep align`` against whole-image baselines, in the same run.
+"""Accuracy and speed of ``cardprep align`` per card design, scored against the simulator's exact truth.
 
-For each photo size, the simulator writes a set of pairs over all 13 ranks, some heart cards
-laid upside down, as JPEG files with their exact truth (``cardprep simulate``). Then:
+For each design (the built-in deck's five designs and the real decks of
+``tests/fixtures/decks``, the same list as ``orient_bench.py``), the simulator photographs
+``--pairs`` pairs at 1600x1200 (ranks cycle A..K, so 26 pairs are two of each rank; a share
+``--upside-down`` of the odd ranks laid upside down in B; seed: ``--seed`` and the design's
+name), writes them as JPEG files with truth.csv, and ``align_folder`` runs on the folder
+(decoding, detection, orientation, ECC, writing the pairs and the report). Then, per design:
 
-- ``cardprep align`` runs on the folder (``align_folder``: JPEG decoding, detection,
-  orientation, ECC refinement, writing the aligned pairs and the report), ``--repeats`` times;
-- three baselines run on the very same files, on as many worker processes:
-  identity (no alignment); OpenCV ECC on the whole grayscale photo from the identity
-  (homography motion, multi-scale, gaussFiltSize 1, the photo shrunk to 1024 px); ORB (5000
-  features, ratio test) + ``findHomography`` with MAGSAC on the whole photo.
+- corner error: B's true card corners mapped by the report's homography against A's true
+  corners (truth.csv), in A pixels, pooled over the 4 corners of every pair that did not
+  fail; median, p95, max. A card that looks the same turned is scored against the nearer of
+  the truth and the truth turned by a half turn (its turn changes no pixel of the output);
+- every pair falls in exactly one of: right, false flip, missed flip, uncertain, failed.
+  Failed: align gave no homography. Uncertain: align flagged "orientation uncertain" (B kept
+  as it lay); it counts as NOT right, whatever the truth. For a card that changes under a half
+  turn (odd ranks; 6 and 8 where the design's side pips point one way: ``orient_bench``'s
+  table): right when align's half turn is the truth's, false flip when it turned an upright
+  card, missed flip when it kept an upside-down one. For a card that looks the same turned
+  (2, 4, 10, the others' 6 and 8, the double-headed faces J Q K): right when align kept it as
+  it lay on its own evidence (source "pips", confidence at least ``orient.CONFIDENT``), a false
+  flip when it turned it;
+- s/pair: align's mean seconds per pair on one worker; wall: ``align_folder`` on ``--workers``.
 
-Accuracy is the card-corner error: B's true card corners mapped by a method's homography,
-against A's true card corners, in A pixels (4 per pair; a failed pair counts as a failure,
-not as an error). The baselines know nothing of upside-down cards: their orientation is the
-one their homography implies (B's corner i landing nearest A's corner i or i + 2), and a
-flipped card costs them the card's length in error. Speed is the wall time of
-``align_folder`` for the whole set (target: 13 pairs of 12 MP in under 10 s on 2 cores) and
-the seconds per pair of every method, each on one worker (JPEG decoding included).
+A row pools the designs this project did not draw (the issue's targets are on those; kennard
+and kennard-bigindex are two sets of one deck, one independent source). The speed rows: 13
+pairs of 4032x3024 (12 MP) of ``--speed-designs``, ``align_folder`` on 2 workers, ``--repeats``
+times, its best wall time against the 10 s target, with the same scores. The baselines
+(no alignment; OpenCV ECC on the whole photo; ORB + MAGSAC) run on one design's 1600x1200 set
+(``--baselines-on``); they know nothing of upside-down cards: their orientation is the one their
+homography implies (B's corner i landing nearest A's corner i or i + 2; a quarter turn is wrong).
 
-    .venv/bin/python benchmarks/align_bench.py              # 1024x768, 1600x1200 and 4032x3024
-    .venv/bin/python benchmarks/align_bench.py --quick      # smoke check: 5 pairs at 1024x768
-    .venv/bin/python benchmarks/align_bench.py --sizes 4032x3024 --repeats 3 --seed 1
+Limitation: the simulator lays only the odd ranks (A 3 5 7 9) upside down (``deck_plan``), so
+the one-way 6s and 8s are always upright: their false flips are measured, their missed flips
+are not.
+
+Simulated sets are kept in ``--work`` when given and reused by a later run with the same
+parameters (delete the folder after changing the simulator or a deck); by default they go to
+a temporary folder.
+
+    .venv/bin/python benchmarks/align_bench.py --work /tmp/align-bench       # all, ~10 min on 2 cores
+    .venv/bin/python benchmarks/align_bench.py --quick                       # smoke check
+    .venv/bin/python benchmarks/align_bench.py --designs bellot classic --pairs 13 --no-speed
 """
 
 from __future__ import annotations
@@ -30,21 +50,30 @@ import csv
 import os
 import tempfile
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from cardprep import geometry
-from cardprep.align import AlignConfig, AlignSummary, Status, align_folder
+from cardprep.align import AlignConfig, AlignResult, Status, align_folder
 from cardprep.common.images import read_image
 from cardprep.common.parallel import ordered_map
-from cardprep.sim.photos import SimConfig, simulate_set
+from cardprep.orient import CONFIDENT
+from cardprep.sim import BuiltInDeck, Deck, SimConfig, simulate_set
+from cardprep.spec import ODD_RANKS
+from orient_bench import all_decks
 
-DEFAULT_SIZES = ((1024, 768), (1600, 1200), (4032, 3024))
-SPEED_TARGET = ((4032, 3024), 13, 2, 10.0)  # size, pairs, workers, seconds
+DESIGN_SIZE = (1600, 1200)
+SPEED_SIZE, SPEED_PAIRS, SPEED_WORKERS, SPEED_TARGET_S = (4032, 3024), 13, 2, 10.0
+# The issue's targets on designs the project did not draw.
+TARGET_RIGHT, TARGET_MEDIAN_PX, TARGET_P95_PX = 0.975, 0.3, 1.0
+UNCERTAIN = "orientation uncertain"  # align's flag, in the report's reason
 ECC_SIDE = 1024  # the ECC baseline works on the photo shrunk to this long side
 ECC_COARSEST = 256  # long side at ECC's coarsest pyramid level
 ECC_ITERATIONS = 50  # per pyramid level
@@ -54,16 +83,35 @@ MAGSAC_THRESHOLD_PX = 3.0
 
 
 @dataclass(frozen=True)
+class Design:
+    """A deck to photograph, whether this project drew it, and which ranks change under a half turn."""
+
+    deck: Deck
+    one_way: tuple[str, ...]  # even ranks whose layout changes under a half turn (one-way side pips)
+
+    @property
+    def name(self) -> str:
+        return self.deck.name
+
+    @property
+    def ours(self) -> bool:
+        return isinstance(self.deck, BuiltInDeck)
+
+    def matters(self, rank: str) -> bool:
+        """Whether the card looks different turned by a half turn."""
+        return rank in ODD_RANKS or rank in self.one_way
+
+
+@dataclass(frozen=True)
 class Truth:
     """One simulated pair's truth, as truth.csv has it."""
 
     pair: str
     rank: str
     orientation: int
-    surface: str
-    camera_moved: bool
     corners_a: np.ndarray  # (4, 2)
     corners_b: np.ndarray  # (4, 2)
+    matters: bool  # the card looks different turned
 
 
 @dataclass(frozen=True)
@@ -74,24 +122,88 @@ class Estimate:
     homography: np.ndarray | None  # None: the method failed
     seconds: float
     orientation: int | None = None
+    uncertain: bool = False  # flagged "orientation uncertain"
+    confident: bool = True  # the orientation stands on the method's own evidence, with confidence
     reason: str = ""
 
 
+class Verdict(str, Enum):
+    """What a pair's orientation came to; every pair gets exactly one."""
+
+    RIGHT = "right"
+    FALSE_FLIP = "false flip"
+    MISSED_FLIP = "missed flip"
+    UNCERTAIN = "uncertain"
+    FAILED = "failed"
+    QUARTER = "quarter turn"  # baselines only: a homography that lands B's corner i on A's i +- 1
+
+
 @dataclass(frozen=True)
-class MethodRun:
+class Outcome:
+    """One pair as scored: its verdict and corner errors (None when the method failed)."""
+
+    truth: Truth
+    estimate: Estimate
+    verdict: Verdict
+    errors: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Run:
+    """A method on one set: its outcomes, and the wall time of each timed run of the whole set."""
+
     name: str
-    estimates: tuple[Estimate, ...]
-    wall_s: tuple[float, ...]  # whole set, one value per timed run
-    timed: bool = True  # False: nothing worth timing (identity)
+    outcomes: tuple[Outcome, ...]
+    wall_s: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True)
-class Scores:
-    failed: int
-    errors: np.ndarray  # every card corner of every pair that did not fail
-    orientation_ok: int  # failed pairs count as wrong
-    false_flips: int  # turned although the card lay the right way up
-    pairs: int
+# --- scoring ------------------------------------------------------------------------------------
+
+def implied_orientation(homography: np.ndarray, truth: Truth) -> int | None:
+    """The orientation ``homography`` implies: the truth's when it takes B's corner i nearest A's
+    corner i, the other one when nearest A's corner i + 2 (a half turn off); None otherwise."""
+    mapped = geometry.apply_homography(homography, truth.corners_b)
+    shift = min(range(4), key=lambda k: np.linalg.norm(mapped - np.roll(truth.corners_a, -k, axis=0), axis=1).sum())
+    return {0: truth.orientation, 2: (truth.orientation + 180) % 360}.get(shift)
+
+
+def judge(estimate: Estimate, truth: Truth) -> Outcome:
+    """Score one pair by the rules of the module docstring."""
+    if estimate.homography is None:
+        return Outcome(truth, estimate, Verdict.FAILED, None)
+    errors = geometry.corner_errors(estimate.homography, truth.corners_b, truth.corners_a)
+    if not truth.matters:  # the half turn changes no pixel: the nearer of the two is the error
+        turned = geometry.corner_errors(estimate.homography, truth.corners_b, np.roll(truth.corners_a, 2, axis=0))
+        errors = min(errors, turned, key=lambda e: e.max())
+    orientation = estimate.orientation
+    if orientation is None:
+        orientation = implied_orientation(estimate.homography, truth)
+    if estimate.uncertain:
+        verdict = Verdict.UNCERTAIN
+    elif orientation is None:
+        verdict = Verdict.QUARTER
+    elif truth.matters:
+        right = orientation == truth.orientation
+        verdict = Verdict.RIGHT if right else Verdict.FALSE_FLIP if orientation == 180 else Verdict.MISSED_FLIP
+    elif orientation == 180:
+        verdict = Verdict.FALSE_FLIP
+    else:
+        verdict = Verdict.RIGHT if estimate.confident else Verdict.UNCERTAIN
+    return Outcome(truth, estimate, verdict, errors)
+
+
+def align_estimate(result: AlignResult) -> Estimate:
+    """A report row as an estimate: homography, orientation, and whether align stood by it."""
+    failed = result.status is Status.FAILED
+    return Estimate(result.pair, None if failed else result.homography, result.seconds, result.orientation,
+                    uncertain=UNCERTAIN in result.reason,
+                    confident=result.orientation_source == "pips" and result.orientation_confidence >= CONFIDENT,
+                    reason=result.reason)
+
+
+def score(name: str, estimates: Iterable[Estimate], truths: list[Truth], wall_s: tuple[float, ...] = ()) -> Run:
+    by_pair = {e.pair: e for e in estimates}
+    return Run(name, tuple(judge(by_pair[t.pair], t) for t in truths), wall_s)
 
 
 # --- the simulated sets -------------------------------------------------------------------------
@@ -105,21 +217,38 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def read_truth(raw: Path) -> list[Truth]:
+def design_seed(seed: int, design: Design) -> int:
+    """Each design its own draws (which odd cards lie upside down, cameras, tables), fixed by name."""
+    return zlib.crc32(f"{seed}:{design.name}".encode())
+
+
+def simulated(design: Design, size: tuple[int, int], pairs: int, args: argparse.Namespace, work: Path) -> Path:
+    """The design's set in WORK, simulated unless an earlier run left it there complete."""
+    width, height = size
+    raw = work / f"sim-{design.name}-{width}x{height}-{pairs}p-seed{args.seed}-ud{args.upside_down:g}"
+    truth = raw / "truth.csv"
+    if truth.is_file() and len(truth.read_text().splitlines()) == pairs + 1:
+        return raw
+    simulate_set(raw, pairs=pairs, seed=design_seed(args.seed, design), workers=args.workers, deck=design.deck,
+                 config=SimConfig(size=size, upside_down=args.upside_down))
+    return raw
+
+
+def read_truth(raw: Path, design: Design) -> list[Truth]:
     with open(raw / "truth.csv", newline="") as file:
-        return [Truth(row["pair"], row["rank"], int(row["orientation"]), row["surface"], row["camera_moved"] == "true",
-                      geometry.parse_floats(row["corners_a"], (4, 2)), geometry.parse_floats(row["corners_b"], (4, 2)))
+        return [Truth(row["pair"], row["rank"], int(row["orientation"]),
+                      geometry.parse_floats(row["corners_a"], (4, 2)), geometry.parse_floats(row["corners_b"], (4, 2)),
+                      design.matters(row["rank"]))
                 for row in csv.DictReader(file)]
 
 
 # --- the methods --------------------------------------------------------------------------------
 
-def run_align(raw: Path, work: Path, workers: int, repeats: int) -> tuple[MethodRun, list[AlignSummary]]:
-    """``align_folder`` on RAW ``repeats`` times; the estimates come from the first run."""
-    summaries = [align_folder(raw, work / f"aligned-{run}", AlignConfig(), workers=workers) for run in range(repeats)]
-    estimates = tuple(Estimate(r.pair, None if r.status is Status.FAILED else r.homography, r.seconds,
-                               r.orientation, r.reason) for r in summaries[0].results)
-    return MethodRun("cardprep align", estimates, tuple(s.seconds for s in summaries)), summaries
+def run_align(raw: Path, truths: list[Truth], out: Path, workers: int, repeats: int) -> Run:
+    """``align_folder`` on RAW ``repeats`` times; the scores come from the first run."""
+    summaries = [align_folder(raw, out, AlignConfig(), workers=workers) for _ in range(repeats)]
+    estimates = [align_estimate(r) for r in summaries[0].results]
+    return score("cardprep align", estimates, truths, tuple(s.seconds for s in summaries))
 
 
 def identity(_a: np.ndarray, _b: np.ndarray) -> np.ndarray:
@@ -167,7 +296,7 @@ def orb_magsac(photo_a: np.ndarray, photo_b: np.ndarray) -> np.ndarray:
 
 
 BASELINES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "identity (no alignment)": identity,
+    "no alignment": identity,
     "ECC, whole image": ecc_whole_image,
     "ORB + MAGSAC": orb_magsac,
 }
@@ -188,91 +317,57 @@ def _baseline_job(job: tuple[str, str, Path, Path]) -> Estimate:
     return Estimate(pair, geometry.normalized(homography), time.perf_counter() - start)
 
 
-def run_baseline(name: str, raw: Path, truths: list[Truth], workers: int) -> MethodRun:
+def run_baseline(name: str, raw: Path, truths: list[Truth], workers: int) -> Run:
     jobs = [(name, t.pair, raw / "A" / f"{t.pair}.jpg", raw / "B" / f"{t.pair}.jpg") for t in truths]
     start = time.perf_counter()
-    estimates = tuple(ordered_map(_baseline_job, jobs, min(workers, len(jobs))))
-    return MethodRun(name, estimates, (time.perf_counter() - start,), timed=BASELINES[name] is not identity)
-
-
-# --- scoring ------------------------------------------------------------------------------------
-
-def implied_orientation(homography: np.ndarray, truth: Truth) -> int | None:
-    """The orientation ``homography`` implies: the truth's when it takes B's corner i nearest A's
-    corner i, the other one when nearest A's corner i + 2 (a half turn off); None otherwise."""
-    mapped = geometry.apply_homography(homography, truth.corners_b)
-    shift = min(range(4), key=lambda k: np.linalg.norm(mapped - np.roll(truth.corners_a, -k, axis=0), axis=1).sum())
-    return {0: truth.orientation, 2: (truth.orientation + 180) % 360}.get(shift)
-
-
-def score(run: MethodRun, truths: list[Truth]) -> Scores:
-    by_pair = {e.pair: e for e in run.estimates}
-    errors, orientation_ok, false_flips = [], 0, 0
-    for truth in truths:
-        estimate = by_pair[truth.pair]
-        if estimate.homography is None:
-            continue
-        errors.append(geometry.corner_errors(estimate.homography, truth.corners_b, truth.corners_a))
-        orientation = estimate.orientation
-        if orientation is None:
-            orientation = implied_orientation(estimate.homography, truth)
-        orientation_ok += orientation == truth.orientation
-        false_flips += truth.orientation == 0 and orientation == 180
-    flat = np.concatenate(errors) if errors else np.empty(0)
-    return Scores(len(truths) - len(errors), flat, orientation_ok, false_flips, len(truths))
+    estimates = list(ordered_map(_baseline_job, jobs, min(workers, len(jobs))))
+    wall = () if BASELINES[name] is identity else (time.perf_counter() - start,)
+    return score(name, estimates, truths, wall)
 
 
 # --- printing -----------------------------------------------------------------------------------
 
-HEADER = (f"  {'method':<24} {'failed':>6} {'median':>8} {'p95':>8} {'max':>8} {'orient':>7} {'false':>6}"
-          f" {'s/pair':>7} {'wall s':>7}")
-UNITS = f"  {'':<24} {'':>6} {'corner error (A px)':>26} {'ok':>7} {'flips':>6} {'1 proc':>7}"
+HEADER = (f"  {'design / method':<26} {'pairs':>5} {'upside':>6} {'failed':>6} {'median':>7} {'p95':>7} {'max':>7}"
+          f" {'right':>7} {'false':>5} {'missed':>6} {'uncert':>6} {'s/pair':>6} {'wall s':>6}")
+UNITS = f"  {'':<26} {'':>5} {'down':>6} {'':>6} {'corner error (A px)':>23} {'':>7} {'flips':>5} {'flips':>6}"
 
 
-def table_row(run: MethodRun, scores: Scores) -> str:
-    if scores.errors.size:
-        median, p95, worst = np.percentile(scores.errors, [50, 95, 100])
-        accuracy = f"{median:8.2f} {p95:8.2f} {worst:8.2f}"
-    else:
-        accuracy = f"{'-':>8} {'-':>8} {'-':>8}"
-    if run.timed:
-        per_pair = np.mean([e.seconds for e in run.estimates])
-        timing = f"{per_pair:7.2f} {min(run.wall_s):7.1f}"
-    else:
-        timing = f"{'-':>7} {'-':>7}"
-    orientation = f"{scores.orientation_ok}/{scores.pairs}"
-    return f"  {run.name:<24} {scores.failed:>6} {accuracy} {orientation:>7} {scores.false_flips:>6} {timing}"
+def corner_stats(outcomes: Iterable[Outcome]) -> np.ndarray | None:
+    """Median, p95 and max of every corner error of the pairs that did not fail; None if all failed."""
+    errors = [o.errors for o in outcomes if o.errors is not None]
+    return np.percentile(np.concatenate(errors), [50, 95, 100]) if errors else None
 
 
-def align_notes(run: MethodRun, summary: AlignSummary, truths: list[Truth]) -> list[str]:
-    """A line for every align pair that failed, was flagged or got the orientation wrong, and the worst pair."""
-    truth = {t.pair: t for t in truths}
-    notes = []
-    for result in summary.results:
-        t = truth[result.pair]
-        wrong_turn = result.status is not Status.FAILED and result.orientation != t.orientation
-        if result.status is Status.OK and not wrong_turn:
-            continue
-        what = result.status.value + (f", orientation {result.orientation} (truth {t.orientation})" if wrong_turn else "")
-        notes.append(f"    align {result.pair} (rank {t.rank}, {t.surface}, camera moved: {t.camera_moved}): "
-                     f"{what}: {result.reason or '-'}")
-    done = [(geometry.corner_errors(e.homography, truth[e.pair].corners_b, truth[e.pair].corners_a).max(), e.pair)
-            for e in run.estimates if e.homography is not None]
+def count(outcomes: Iterable[Outcome], verdict: Verdict) -> int:
+    return sum(o.verdict is verdict for o in outcomes)
+
+
+def table_row(name: str, outcomes: tuple[Outcome, ...], wall_s: tuple[float, ...] = ()) -> str:
+    stats = corner_stats(outcomes)
+    accuracy = " ".join(f"{v:7.2f}" for v in stats) if stats is not None else f"{'-':>7} {'-':>7} {'-':>7}"
+    timed = [o.estimate.seconds for o in outcomes if o.estimate.seconds > 0]
+    timing = f"{np.mean(timed):6.2f} {min(wall_s):6.1f}" if wall_s and timed else f"{'-':>6} {'-':>6}"
+    flipped = sum(o.truth.orientation == 180 for o in outcomes)
+    right = f"{count(outcomes, Verdict.RIGHT)}/{len(outcomes)}"
+    return (f"  {name:<26} {len(outcomes):>5} {flipped:>6} {count(outcomes, Verdict.FAILED):>6} {accuracy} {right:>7}"
+            f" {count(outcomes, Verdict.FALSE_FLIP):>5} {count(outcomes, Verdict.MISSED_FLIP):>6}"
+            f" {count(outcomes, Verdict.UNCERTAIN):>6} {timing}")
+
+
+def notes(run: Run) -> list[str]:
+    """A line for every pair not scored right, and the pair with the worst corner."""
+    lines = []
+    for o in run.outcomes:
+        if o.verdict is not Verdict.RIGHT:
+            e = o.estimate
+            worst = f", worst corner {o.errors.max():.1f} px" if o.errors is not None else ""
+            lines.append(f"      {o.truth.pair} (truth {o.truth.orientation}): {o.verdict.value}, align "
+                         f"{e.orientation}{worst}: {e.reason or '-'}")
+    done = [o for o in run.outcomes if o.errors is not None]
     if done:
-        worst, pair = max(done)
-        t = truth[pair]
-        notes.append(f"    align worst pair: {pair} (rank {t.rank}, {t.surface}, camera moved: {t.camera_moved}) "
-                     f"{worst:.2f} px")
-    return notes
-
-
-def baseline_failures(runs: list[MethodRun]) -> list[str]:
-    reasons: dict[tuple[str, str], list[str]] = {}
-    for run in runs:
-        for estimate in run.estimates:
-            if estimate.homography is None:
-                reasons.setdefault((run.name, estimate.reason), []).append(estimate.pair)
-    return [f"    {name} failed on {', '.join(pairs)}: {reason}" for (name, reason), pairs in reasons.items()]
+        worst = max(done, key=lambda o: o.errors.max())
+        lines.append(f"      worst pair: {worst.truth.pair} {worst.errors.max():.2f} px ({worst.verdict.value})")
+    return lines
 
 
 def load() -> str:
@@ -281,61 +376,129 @@ def load() -> str:
 
 # --- the benchmark ------------------------------------------------------------------------------
 
-def bench_size(size: tuple[int, int], args: argparse.Namespace, work: Path) -> MethodRun:
-    """Simulate, align and run the baselines at one size; print its table. Returns align's run."""
-    width, height = size
-    raw = work / f"raw-{width}x{height}"
-    start = time.perf_counter()
-    sim = simulate_set(raw, pairs=args.pairs, seed=args.seed, workers=args.workers,
-                       config=SimConfig(size=size, upside_down=args.upside_down))
-    simulated_s = time.perf_counter() - start
-    truths = read_truth(raw)
-    align, summaries = run_align(raw, work / f"out-{width}x{height}", args.workers, args.repeats)
-    baselines = [run_baseline(name, raw, truths, args.workers) for name in BASELINES]
-
-    print(f"\n{width}x{height} ({width * height / 1e6:.1f} MP): {sim.pairs} pairs, {sim.upside_down} upside down, "
-          f"{sim.camera_moved} with the camera moved (simulated in {simulated_s:.0f} s)")
+def bench_designs(designs: list[Design], args: argparse.Namespace, work: Path) -> dict[str, Run]:
+    """Every design's set at DESIGN_SIZE through align, a row each as it is done, then the pooled rows."""
+    print(f"\nper design: {args.pairs} pairs of {DESIGN_SIZE[0]}x{DESIGN_SIZE[1]}, {args.workers} workers")
     print(HEADER)
     print(UNITS)
-    for run in (align, *baselines):
-        print(table_row(run, score(run, truths)))
-    runs = ", ".join(f"{s:.2f}" for s in align.wall_s)
-    slowest = max(align.estimates, key=lambda e: e.seconds)
-    print(f"    align_folder wall time, {args.workers} workers: {runs} s; slowest pair {slowest.pair} "
-          f"{slowest.seconds:.2f} s (load average now {load()})")
-    for line in align_notes(align, summaries[0], truths) + baseline_failures(baselines):
-        print(line)
-    return align
+    runs = {}
+    for design in designs:
+        raw = simulated(design, DESIGN_SIZE, args.pairs, args, work)
+        run = run_align(raw, read_truth(raw, design), work / "aligned", args.workers, 1)
+        runs[design.name] = run
+        label = design.name + ("" if design.ours else " *")
+        print(table_row(label, run.outcomes, run.wall_s), flush=True)
+        for line in notes(run):
+            print(line)
+    for label, ours in (("* not drawn by us, pooled", False), ("drawn by us, pooled", True)):
+        pooled = tuple(o for d in designs if d.ours == ours for o in runs[d.name].outcomes)
+        if pooled:
+            print(table_row(label, pooled))
+    return runs
+
+
+def bench_speed(designs: list[Design], args: argparse.Namespace, work: Path) -> dict[str, float]:
+    """SPEED_PAIRS pairs of SPEED_SIZE per design through align ``--repeats`` times: best wall time each."""
+    if not designs:
+        return {}
+    width, height = SPEED_SIZE
+    print(f"\nspeed: {SPEED_PAIRS} pairs of {width}x{height} ({width * height / 1e6:.0f} MP), "
+          f"{SPEED_WORKERS} workers, {args.repeats} runs each")
+    print(HEADER)
+    best: dict[str, float] = {}
+    for design in designs:
+        raw = simulated(design, SPEED_SIZE, SPEED_PAIRS, args, work)
+        run = run_align(raw, read_truth(raw, design), work / "aligned", SPEED_WORKERS, args.repeats)
+        best[design.name] = min(run.wall_s)
+        print(table_row(design.name, run.outcomes, run.wall_s))
+        print(f"      wall times {', '.join(f'{s:.2f}' for s in run.wall_s)} s (load average now {load()})")
+        for line in notes(run):
+            print(line)
+    return best
+
+
+def bench_baselines(design: Design, align: Run, args: argparse.Namespace, work: Path) -> None:
+    """The whole-image baselines on the design's DESIGN_SIZE set, beside align's row."""
+    raw = simulated(design, DESIGN_SIZE, args.pairs, args, work)
+    truths = read_truth(raw, design)
+    print(f"\nbaselines on {design.name}, the same {len(truths)} files")
+    print(HEADER)
+    print(table_row("cardprep align", align.outcomes, align.wall_s))
+    for name in BASELINES:
+        run = run_baseline(name, raw, truths, args.workers)
+        print(table_row(name, run.outcomes, run.wall_s))
+        failed = [o for o in run.outcomes if o.verdict is Verdict.FAILED]
+        for o in failed:
+            print(f"      {o.truth.pair}: failed: {o.estimate.reason}")
+
+
+def verdicts(designs: list[Design], runs: dict[str, Run], speed: dict[str, float]) -> None:
+    """The issue's targets on the designs not drawn here, met or not, with the figures."""
+    foreign = tuple(o for d in designs if not d.ours for o in runs[d.name].outcomes)
+    lines = []
+    if foreign:
+        failed, right = count(foreign, Verdict.FAILED), count(foreign, Verdict.RIGHT)
+        false_flips = count(foreign, Verdict.FALSE_FLIP)
+        stats = corner_stats(foreign)
+        median, p95 = (stats[0], stats[1]) if stats is not None else (np.inf, np.inf)
+        lines += [("0 failed", failed == 0, f"{failed} failed of {len(foreign)}"),
+                  (f"orientation right >= {TARGET_RIGHT:.1%}, no false flip",
+                   right >= TARGET_RIGHT * len(foreign) and false_flips == 0,
+                   f"{right}/{len(foreign)} = {right / len(foreign):.1%}, {false_flips} false flips"),
+                  (f"corner median <= {TARGET_MEDIAN_PX} px", median <= TARGET_MEDIAN_PX, f"{median:.2f} px"),
+                  (f"corner p95 <= {TARGET_P95_PX} px", p95 <= TARGET_P95_PX, f"{p95:.2f} px")]
+    for name, best in speed.items():
+        lines.append((f"{SPEED_PAIRS} pairs of 12 MP < {SPEED_TARGET_S:.0f} s ({name})", best < SPEED_TARGET_S,
+                      f"{best:.2f} s"))
+    print("\ntargets (issue 10, designs not drawn by us):")
+    for target, met, figure in lines:
+        print(f"  {target}: {'met' if met else 'NOT met'} ({figure})")
+
+
+def chosen(names: list[str] | None, designs: list[Design], option: str) -> list[Design]:
+    by_name = {d.name: d for d in designs}
+    unknown = [n for n in names or [] if n not in by_name]
+    if unknown:
+        raise SystemExit(f"error: {option}: no design {', '.join(unknown)}; there are {', '.join(by_name)}")
+    return designs if names is None else [by_name[n] for n in names]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=parse_size, nargs="+", default=list(DEFAULT_SIZES), metavar="WxH",
-                        help="photo sizes (default: 1024x768 1600x1200 4032x3024)")
-    parser.add_argument("--pairs", type=int, default=13, help="pairs per size; ranks cycle A..K (default 13)")
-    parser.add_argument("--seed", type=int, default=0, help="simulator seed, the same for every size (default 0)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes for every method (default 2)")
+    parser.add_argument("--designs", nargs="+", metavar="NAME", help="designs to score (default: all)")
+    parser.add_argument("--pairs", type=int, default=26, help="pairs per design; ranks cycle A..K (default 26)")
+    parser.add_argument("--speed-designs", nargs="*", metavar="NAME", default=["bellot", "classic"],
+                        help="designs of the 12 MP speed rows (default: bellot classic; none: no speed rows)")
+    parser.add_argument("--baselines-on", metavar="NAME", default="classic",
+                        help="the design whose set the baselines run on (default classic; 'none': skip them)")
+    parser.add_argument("--seed", type=int, default=0, help="simulator seed, mixed with each design's name (default 0)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--upside-down", type=float, default=0.5, metavar="F",
                         help="fraction of odd cards laid upside down in B (default 0.5)")
-    parser.add_argument("--repeats", type=int, default=2, help="timed align_folder runs per size (default 2)")
-    parser.add_argument("--quick", action="store_true", help="smoke check: 5 pairs at 1024x768, one align run")
+    parser.add_argument("--repeats", type=int, default=2, help="timed align runs of each 12 MP set (default 2)")
+    parser.add_argument("--work", type=Path, help="keep the simulated sets here and reuse them (default: a temporary folder)")
+    parser.add_argument("--quick", action="store_true", help="smoke check: 4 pairs of classic and bellot, no speed rows")
     args = parser.parse_args()
     if min(args.pairs, args.workers, args.repeats) < 1:
         parser.error("--pairs, --workers and --repeats must be at least 1")
     if args.quick:
-        args.sizes, args.pairs, args.repeats = [(1024, 768)], 5, 1
+        args.designs, args.pairs, args.speed_designs, args.repeats = ["classic", "bellot"], 4, [], 1
+    every = [Design(deck, one_way) for deck, one_way in all_decks()]
+    designs = chosen(args.designs, every, "--designs")
+    speed_designs = chosen(args.speed_designs, every, "--speed-designs")
+    baseline = [] if args.quick or args.baselines_on == "none" else chosen([args.baselines_on], designs, "--baselines-on")
 
-    print(f"align_bench: seed {args.seed}, {args.pairs} pairs per size, upside-down fraction {args.upside_down}, "
-          f"{args.workers} workers, {os.cpu_count()} cores, OpenCV {cv2.__version__}; load average {load()}")
+    print(f"align_bench: seed {args.seed}, upside-down fraction {args.upside_down}, {os.cpu_count()} cores, "
+          f"OpenCV {cv2.__version__}; load average {load()}")
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="align-bench-") as tmp:
-        aligned = {size: bench_size(size, args, Path(tmp)) for size in args.sizes}
-    target_size, target_pairs, target_workers, target_s = SPEED_TARGET
-    if target_size in aligned and (args.pairs, args.workers) == (target_pairs, target_workers):
-        best = min(aligned[target_size].wall_s)
-        verdict = "met" if best < target_s else "missed"
-        print(f"\nspeed target: {target_pairs} pairs of {target_size[0]}x{target_size[1]} on {target_workers} workers "
-              f"in < {target_s:.0f} s: best {best:.2f} s, {verdict}")
+    keep = nullcontext(str(args.work)) if args.work else tempfile.TemporaryDirectory(prefix="align-bench-")
+    with keep as folder:
+        work = Path(folder)
+        runs = bench_designs(designs, args, work)
+        for design in baseline:
+            bench_baselines(design, runs[design.name], args, work)
+        speed = bench_speed(speed_designs, args, work)
+    verdicts(designs, runs, speed)
     print(f"total {time.perf_counter() - start:.0f} s")
 
 
