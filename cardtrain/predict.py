@@ -5,16 +5,23 @@ as in the paper's test time, every video frame gets different noise and the outp
 flickers) and batch norm uses its running statistics (so a frame's output does not depend
 on which other frames share its batch). Frames get exactly the training preprocessing,
 :func:`cardtrain.data.to_model_rgb`: centre square crop, resize to the model's size, RGB.
+
+Decoding, resizing and encoding run in threads beside the model (:mod:`cardtrain.pipeline`):
+frames keep their order and batches their composition, so the output is byte for byte the
+one of the plain loop (``workers=1``). On CUDA a batch is put in pinned memory by the resize
+threads and copied to the GPU without blocking them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +38,15 @@ from cardtrain.config import Precision
 from cardtrain.data import to_bgr_images, to_float, to_model_rgb
 from cardtrain.device import autocast, inference_precision, resolve_device
 from cardtrain.errors import CardtrainError
+from cardtrain.pipeline import Pipeline
 
 log = logging.getLogger("cardtrain")
 
 MARKER = "predict.json"  # in every folder predict writes: a rerun may replace such a folder, and no other
 
 Progress = Callable[[int, int], None]
+Frame = tuple[str, np.ndarray]  # a frame and the name it is written under in a folder
+MAX_WORKERS = 8  # threads per stage: decode, resize and PNG encoding stop scaling before this
 
 
 @dataclass(frozen=True)
@@ -57,9 +67,18 @@ class PredictResult:
 def translate(
     generator: torch.nn.Module, inputs: torch.Tensor, *, device: torch.device, precision: Precision
 ) -> torch.Tensor:
-    """uint8 (B, 3, S, S) RGB on any device -> the generator's (B, 3, S, S) float output in [-1, 1]."""
+    """uint8 (B, 3, S, S) RGB on any device -> the generator's (B, 3, S, S) float output in [-1, 1].
+
+    The copy does not block when ``inputs`` is in pinned memory (:func:`pinned`); the result's
+    first use on the CPU waits for it, as any CUDA op does."""
     with torch.inference_mode(), autocast(device, precision):
-        return generator(to_float(inputs.to(device))).float()
+        return generator(to_float(inputs.to(device, non_blocking=True))).float()
+
+
+def pinned(inputs: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``inputs`` in page-locked memory when they go to a CUDA device (a copy the GPU can
+    read by DMA while the CPU goes on), unchanged otherwise."""
+    return inputs.pin_memory() if device.type == "cuda" else inputs
 
 
 class Translator:
@@ -72,12 +91,16 @@ class Translator:
         self.size = self.config.crop_size
 
     def prepare(self, frames_bgr: list[np.ndarray]) -> torch.Tensor:
-        """Frames of any size -> uint8 (B, 3, S, S) RGB, the model's input."""
-        return torch.from_numpy(np.stack([to_model_rgb(f, self.size) for f in frames_bgr])).permute(0, 3, 1, 2)
+        """Frames of any size -> uint8 (B, 3, S, S) RGB, the model's input (pinned for CUDA)."""
+        inputs = torch.from_numpy(np.stack([to_model_rgb(f, self.size) for f in frames_bgr])).permute(0, 3, 1, 2)
+        return pinned(inputs, self.device)
 
     def __call__(self, frames_bgr: list[np.ndarray], *, side_by_side: bool = False) -> np.ndarray:
         """Translate a batch: (B, S, S, 3) BGR uint8, or (B, S, 2S, 3) input|output."""
-        inputs = self.prepare(frames_bgr)
+        return self.run(self.prepare(frames_bgr), side_by_side=side_by_side)
+
+    def run(self, inputs: torch.Tensor, *, side_by_side: bool = False) -> np.ndarray:
+        """:meth:`__call__` on a batch already through :meth:`prepare`."""
         outputs = to_bgr_images(translate(self.generator, inputs, device=self.device, precision=self.precision))
         if not side_by_side:
             return outputs
@@ -87,28 +110,35 @@ class Translator:
 
 @dataclass(frozen=True)
 class _Source:
-    """Frames to translate: names for a folder output, a count for the progress bar, an fps;
-    ``files`` the input images (none for a video)."""
+    """Frames to translate, in order, read with a pipeline's threads: names for a folder
+    output, a count for the progress bar, an fps; ``files`` the input images (none for a video)."""
 
-    frames: Iterator[tuple[str, np.ndarray]]
+    frames: Callable[[Pipeline], Iterator[Frame]]
     count: int
     fps: float
     skipped: list[Path]
     files: tuple[Path, ...] = ()
 
 
-def _image_frames(paths: list[Path], skipped: list[Path]) -> Iterator[tuple[str, np.ndarray]]:
-    for path in paths:
-        try:
-            yield path.stem, read_image(path)
-        except UserError as error:  # unreadable, truncated, or a header claiming gigapixels
+def _read_or_error(path: Path) -> np.ndarray | UserError:
+    try:
+        return read_image(path)
+    except UserError as error:  # unreadable, truncated, or a header claiming gigapixels
+        return error  # judged in input order by _image_frames
+
+
+def _image_frames(paths: list[Path], skipped: list[Path], pipe: Pipeline) -> Iterator[Frame]:
+    for path, image in zip(paths, pipe.map(_read_or_error, paths)):
+        if isinstance(image, UserError):
             if len(paths) == 1:
-                raise
-            log.warning("skipped %s", error)  # one bad file never stops a folder
+                raise image
+            log.warning("skipped %s", image)  # one bad file never stops a folder
             skipped.append(path)
+            continue
+        yield path.stem, image
 
 
-def _video_frames(reader: VideoReader) -> Iterator[tuple[str, np.ndarray]]:
+def _video_frames(reader: VideoReader) -> Iterator[Frame]:
     for number, _, frame in reader.frames():
         yield f"frame_{number:06d}", frame
 
@@ -120,17 +150,17 @@ def open_source(path: Path, *, fps: float) -> _Source:
         paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
         if not paths:
             raise CardtrainError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
-        return _Source(_image_frames(paths, skipped), len(paths), fps, skipped, tuple(paths))
+        return _Source(partial(_image_frames, paths, skipped), len(paths), fps, skipped, tuple(paths))
     if not path.is_file():
         raise CardtrainError(f"{path}: does not exist")
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         reader = VideoReader(path)
-        return _Source(_video_frames(reader), reader.frame_count or 0, reader.fps or fps, skipped)
-    return _Source(_image_frames([path], skipped), 1, fps, skipped, (path,))
+        return _Source(lambda _: _video_frames(reader), reader.frame_count or 0, reader.fps or fps, skipped)
+    return _Source(partial(_image_frames, [path], skipped), 1, fps, skipped, (path,))
 
 
-def _batches(frames: Iterator[tuple[str, np.ndarray]], size: int) -> Iterator[list[tuple[str, np.ndarray]]]:
-    batch: list[tuple[str, np.ndarray]] = []
+def _batches(frames: Iterator[Frame], size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
     for item in frames:
         batch.append(item)
         if len(batch) == size:
@@ -140,7 +170,22 @@ def _batches(frames: Iterator[tuple[str, np.ndarray]], size: int) -> Iterator[li
         yield batch
 
 
-class _VideoSink:
+class _Sink:
+    """Where translated frames go; ``in_threads`` when batches may be written at once by
+    several threads (each frame its own file)."""
+
+    in_threads = False
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def write_batch(self, frames: list[Frame]) -> int:
+        for name, frame in frames:
+            self.write(name, frame)
+        return len(frames)
+
+
+class _VideoSink(_Sink):
     """Frames into a video file, written under a temporary name and renamed when complete."""
 
     def __init__(self, output: Path, fps: float, stack: contextlib.ExitStack) -> None:
@@ -150,7 +195,7 @@ class _VideoSink:
         self.video.write(frame)
 
 
-class _ImageSink:
+class _ImageSink(_Sink):
     """Frames into one image file, written atomically."""
 
     def __init__(self, output: Path) -> None:
@@ -160,10 +205,12 @@ class _ImageSink:
         write_image(self.output, frame)
 
 
-class _FolderSink:
+class _FolderSink(_Sink):
     """Frames into a folder as ``<name>.png``, built under a temporary name and put in place
     when complete: an interrupted run leaves the previous folder (or none), never a partial
     set, and a rerun leaves no stale file of an earlier one."""
+
+    in_threads = True
 
     def __init__(self, output: Path, stack: contextlib.ExitStack) -> None:
         check_replaceable(output, marker=MARKER, kind="a predict output")
@@ -171,6 +218,36 @@ class _FolderSink:
 
     def write(self, name: str, frame: np.ndarray) -> None:
         write_image(self.stage / f"{name}.png", frame)
+
+
+class _WholeFrames:
+    """The model stage for whole frames: resized (:meth:`prepare`) in the pipeline's threads,
+    translated (:meth:`run`) one batch at a time."""
+
+    def __init__(self, translator: Translator, side_by_side: bool) -> None:
+        self.translator, self.side_by_side = translator, side_by_side
+
+    def prepare(self, batch: list[Frame]) -> tuple[list[str], torch.Tensor]:
+        return [name for name, _ in batch], self.translator.prepare([frame for _, frame in batch])
+
+    def run(self, prepared: tuple[list[str], torch.Tensor]) -> list[Frame]:
+        names, inputs = prepared
+        return list(zip(names, self.translator.run(inputs, side_by_side=self.side_by_side)))
+
+
+class _Cards:
+    """The model stage for --card: detection, following, rectifying and pasting all in
+    :meth:`run`, one batch at a time, since the follower must see the frames in order."""
+
+    def __init__(self, trick: CardTrick, side_by_side: bool) -> None:
+        self.trick, self.side_by_side = trick, side_by_side
+
+    def prepare(self, batch: list[Frame]) -> list[Frame]:
+        return batch
+
+    def run(self, batch: list[Frame]) -> list[Frame]:
+        frames = self.trick([frame for _, frame in batch], side_by_side=self.side_by_side)
+        return list(zip((name for name, _ in batch), frames))
 
 
 def _check_output(source: Path, output: Path, files: tuple[Path, ...]) -> None:
@@ -197,6 +274,7 @@ def predict(
     fps: float = 25.0,
     device: str = "auto",
     card: bool = False,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> PredictResult:
     """Translate ``source`` (image, folder or video) into ``output``.
@@ -210,9 +288,15 @@ def predict(
     in an image suffix, a single image; anything else, a folder of PNGs named after the
     inputs (``frame_000000.png``... for a video) and a ``predict.json`` saying what made
     them. Every file is written atomically, a folder as a whole; inputs are never written.
+
+    ``workers``: threads per stage for decoding, resizing and writing PNGs (None: the cores,
+    at most 8); 1 runs the plain loop in this thread. The output is the same for any number.
     """
     if batch_size < 1:
         raise CardtrainError(f"batch size must be at least 1, got {batch_size}")
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if workers is None else workers
+    if workers < 1:
+        raise CardtrainError(f"workers must be at least 1, got {workers}")
     translator = Translator(checkpoint, device=device)
     src = open_source(Path(source), fps=fps)
     output = Path(output)
@@ -223,22 +307,24 @@ def predict(
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
     _check_output(Path(source), output, src.files)
     start, done = time.perf_counter(), 0
-    translate = CardTrick(translator, translator.size, FollowConfig(fps=src.fps)) if card else translator
+    trick = CardTrick(translator, translator.size, FollowConfig(fps=src.fps)) if card else None
+    stage = _Cards(trick, side_by_side) if trick is not None else _WholeFrames(translator, side_by_side)
     with contextlib.ExitStack() as stack:
         sink = (
             _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS
             else _ImageSink(output) if suffix in IMAGE_EXTENSIONS
             else _FolderSink(output, stack)
         )  # fmt: skip
-        for batch in _batches(src.frames, batch_size):
-            for (name, _), frame in zip(batch, translate([f for _, f in batch], side_by_side=side_by_side)):
-                sink.write(name, frame)
-            done += len(batch)
+        pipe = stack.enter_context(Pipeline(workers=workers))  # stopped before the sink ends: no late write
+        prepared = pipe.map(stage.prepare, _batches(pipe.ahead(src.frames(pipe)), batch_size))
+        translated = pipe.ahead(map(stage.run, prepared))  # the model in a thread of its own
+        for written in pipe.map(sink.write_batch, translated, None if sink.in_threads else 1):
+            done += written
             if progress:
                 progress(done, max(src.count, done))
         if isinstance(sink, _FolderSink):
             made_by = {"checkpoint": str(Path(checkpoint).resolve()), "source": str(Path(source).resolve())}
             made_by.update(frames=done, skipped=[str(p) for p in src.skipped])
             atomic_write_json(sink.stage / MARKER, made_by)
-    without_card = translate.frames_without_card if isinstance(translate, CardTrick) else None
+    without_card = trick.frames_without_card if trick is not None else None
     return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped), without_card)

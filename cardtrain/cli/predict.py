@@ -23,6 +23,10 @@ def predict_command(
     batch_size: Annotated[int, typer.Option(help="Frames per forward pass.")] = 16,
     fps: Annotated[float, typer.Option(help="Frame rate of a video made from images.")] = 25.0,
     device: Annotated[str, typer.Option(help="auto (the GPU if any), cpu, cuda, cuda:N.")] = "auto",
+    workers: Annotated[int | None, typer.Option(
+        help="Threads per stage (decode, resize, write) beside the model; default: the cores, at most 8. "
+             "1: one thread, the plain loop. The output is the same for any number.",
+    )] = None,
     card: Annotated[bool, typer.Option(
         "--card/--whole-frame",
         help="Translate the card only: find and follow it, translate its card-frame view, paste it back at the "
@@ -47,6 +51,7 @@ def predict_command(
                 fps=fps,
                 device=device,
                 card=card,
+                workers=workers,
                 progress=update,
             )
         skipped = f", skipped {len(result.skipped)} unreadable" if result.skipped else ""
