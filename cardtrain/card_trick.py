@@ -29,9 +29,10 @@ class CardTrick:
     that passed through unchanged.
     """
 
-    def __init__(self, translate: Translate, size: int, follow: FollowConfig = FollowConfig()) -> None:
+    def __init__(self, translate: Translate, size: int, follow: FollowConfig = FollowConfig(), *,
+                 find: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.translate, self.size = translate, size
-        self.follower = CardFollower(follow)
+        self.follower = CardFollower(follow, find=find)  # find: the detector, or detections made ahead
         self.frames_without_card = 0
 
     def __call__(self, frames: list[np.ndarray], *, side_by_side: bool = False) -> list[np.ndarray]:

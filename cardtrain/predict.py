@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +31,7 @@ from cardprep.common.atomic import atomic_write_json, check_replaceable, staged_
 from cardprep.common.errors import UserError
 from cardprep.common.images import IMAGE_EXTENSIONS, read_image, write_image
 from cardprep.common.video import VIDEO_EXTENSIONS, VideoReader, VideoWriter, check_video_output
+from cardprep.detect import CardNotFound, find_card
 from cardprep.track import FollowConfig
 from cardtrain.card_trick import CardTrick
 from cardtrain.checkpoint import load_generator
@@ -236,18 +237,38 @@ class _WholeFrames:
 
 
 class _Cards:
-    """The model stage for --card: detection, following, rectifying and pasting all in
-    :meth:`run`, one batch at a time, since the follower must see the frames in order."""
+    """The model stage for --card. The card is detected in each frame by the pipeline's
+    threads (:meth:`prepare`, a function of the frame alone); following (smoothing over
+    time), rectifying, translating and pasting back run in :meth:`run`, one batch at a time,
+    since the follower must see the frames in order."""
 
-    def __init__(self, trick: CardTrick, side_by_side: bool) -> None:
-        self.trick, self.side_by_side = trick, side_by_side
+    def __init__(self, translator: Translator, fps: float, side_by_side: bool) -> None:
+        self.side_by_side = side_by_side
+        self.trick = CardTrick(translator, translator.size, FollowConfig(fps=fps), find=self._detected)
+        self._detections: deque[np.ndarray | CardNotFound] = deque()
 
-    def prepare(self, batch: list[Frame]) -> list[Frame]:
-        return batch
+    def prepare(self, batch: list[Frame]) -> tuple[list[Frame], list[np.ndarray | CardNotFound]]:
+        return batch, [_detect(frame) for _, frame in batch]
 
-    def run(self, batch: list[Frame]) -> list[Frame]:
+    def run(self, prepared: tuple[list[Frame], list[np.ndarray | CardNotFound]]) -> list[Frame]:
+        batch, detections = prepared
+        self._detections.extend(detections)  # taken one per frame, in order, by the follower
         frames = self.trick([frame for _, frame in batch], side_by_side=self.side_by_side)
         return list(zip((name for name, _ in batch), frames))
+
+    def _detected(self, frame: np.ndarray) -> np.ndarray:
+        found = self._detections.popleft()
+        if isinstance(found, CardNotFound):
+            raise found
+        return found
+
+
+def _detect(frame: np.ndarray) -> np.ndarray | CardNotFound:
+    """The card's corners in ``frame``, or why there is no single card."""
+    try:
+        return find_card(frame).corners
+    except CardNotFound as missing:
+        return missing
 
 
 def _check_output(source: Path, output: Path, files: tuple[Path, ...]) -> None:
@@ -307,8 +328,7 @@ def predict(
         raise CardtrainError(f"{output}: an image file holds one frame but {source} has {src.count}; give a folder")
     _check_output(Path(source), output, src.files)
     start, done = time.perf_counter(), 0
-    trick = CardTrick(translator, translator.size, FollowConfig(fps=src.fps)) if card else None
-    stage = _Cards(trick, side_by_side) if trick is not None else _WholeFrames(translator, side_by_side)
+    stage = _Cards(translator, src.fps, side_by_side) if card else _WholeFrames(translator, side_by_side)
     with contextlib.ExitStack() as stack:
         sink = (
             _VideoSink(output, src.fps, stack) if suffix in VIDEO_EXTENSIONS
@@ -326,5 +346,5 @@ def predict(
             made_by = {"checkpoint": str(Path(checkpoint).resolve()), "source": str(Path(source).resolve())}
             made_by.update(frames=done, skipped=[str(p) for p in src.skipped])
             atomic_write_json(sink.stage / MARKER, made_by)
-    without_card = trick.frames_without_card if trick is not None else None
+    without_card = stage.trick.frames_without_card if isinstance(stage, _Cards) else None
     return PredictResult(output, done, time.perf_counter() - start, tuple(src.skipped), without_card)

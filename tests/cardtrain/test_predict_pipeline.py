@@ -20,6 +20,8 @@ import torch
 from cardprep.common.errors import UserError
 from cardprep.common.video import VideoReader
 from cardprep.sim import plan_clip, render_clip
+from cardprep.track import FollowConfig
+from cardtrain.card_trick import CardTrick
 from cardtrain.checkpoint import REQUIRED, save_checkpoint
 from cardtrain.errors import CardtrainError
 from cardtrain.models import build_generator, init_weights
@@ -155,6 +157,17 @@ class TestSameOutputAsThePlainLoop:
         assert results[0].without_card == results[1].without_card
         plain, fast = folder_bytes(tmp_path / "w1"), folder_bytes(tmp_path / "w3")
         assert list(fast) == [f"f{i}.png" for i in range(7)] and fast == plain
+
+    def test_card_as_the_plain_card_trick_loop(self, checkpoint: Path, folder: Path, tmp_path: Path) -> None:
+        """Detection moved to the resize threads: the follower still gets each frame's own card, in order."""
+        result = predict(checkpoint, folder, tmp_path / "out", batch_size=3, workers=3, card=True, device="cpu")
+        frames = [cv2.imread(str(folder / f"f{i}.png")) for i in range(7)]
+        translator = Translator(checkpoint, device="cpu")
+        trick = CardTrick(translator, translator.size, FollowConfig(fps=25.0))  # a folder's default rate
+        expected = [out for start in range(0, 7, 3) for out in trick(frames[start:start + 3])]
+        assert result.without_card == trick.frames_without_card == 0
+        for i, frame in enumerate(expected):
+            assert np.array_equal(cv2.imread(str(tmp_path / "out" / f"f{i}.png")), frame)
 
     def test_side_by_side(self, checkpoint: Path, clip: Path, tmp_path: Path) -> None:
         for w in (1, 3):
