@@ -31,4 +31,5 @@ def test_a_b_of_another_rank_is_flagged_naming_both(five):
     assert (seven.corners_b == five.corners_b).all()
     result, images = align_pair(five.photo_a, seven.photo_b)
     assert result.status is Status.FLAGGED and images is not None
-    assert result.reason == "rank differs: A reads 5, B reads 7"
+    # Its pips disagree with A's too, so orientation may also be flagged as uncertain.
+    assert result.reason.split("; ")[0] == "rank differs: A reads 5, B reads 7"
