@@ -59,11 +59,12 @@ class Pipeline:
     def threaded(self) -> bool:
         return self.workers > 1
 
-    def ahead(self, items: Iterable[In]) -> Iterator[In]:
-        """``items``, iterated in a thread of its own up to ``depth`` items ahead of the caller."""
+    def ahead(self, items: Iterable[In], depth: int | None = None) -> Iterator[In]:
+        """``items``, iterated in a thread of its own up to ``depth`` (default: the pipeline's)
+        items ahead of the caller."""
         if not self.threaded:
             return iter(items)
-        channel: queue.Queue[object] = queue.Queue(self.depth)
+        channel: queue.Queue[object] = queue.Queue(depth or self.depth)
 
         def run() -> None:
             try:
@@ -85,13 +86,15 @@ class Pipeline:
         return self._drain(channel)
 
     def map(self, fn: Callable[[In], Out], items: Iterable[In], workers: int | None = None) -> Iterator[Out]:
-        """``map(fn, items)`` on ``workers`` threads (default: the pipeline's), results in order."""
+        """``map(fn, items)`` on ``workers`` threads (default: the pipeline's), results in order.
+        At most ``workers + 1`` items are taken ahead of the caller: with items as large as a
+        batch of frames, a deeper queue would hold gigabytes."""
         workers = self.workers if workers is None else workers
         if workers <= 1 or not self.threaded:
             return map(fn, items)
         pool = ThreadPoolExecutor(workers, thread_name_prefix="cardtrain-pool")
         self._pools.append(pool)
-        futures: Iterator[Future[Out]] = self.ahead(pool.submit(fn, item) for item in items)
+        futures: Iterator[Future[Out]] = self.ahead((pool.submit(fn, item) for item in items), workers)
         return (future.result() for future in futures)
 
     def _drain(self, channel: queue.Queue[object]) -> Iterator[In]:

@@ -336,8 +336,9 @@ def predict(
             else _FolderSink(output, stack)
         )  # fmt: skip
         pipe = stack.enter_context(Pipeline(workers=workers))  # stopped before the sink ends: no late write
-        prepared = pipe.map(stage.prepare, _batches(pipe.ahead(src.frames(pipe)), batch_size))
-        translated = pipe.ahead(map(stage.run, prepared))  # the model in a thread of its own
+        frames = pipe.ahead(src.frames(pipe), batch_size)  # decoded a batch ahead
+        prepared = pipe.map(stage.prepare, _batches(frames, batch_size))
+        translated = pipe.ahead(map(stage.run, prepared), 2)  # the model in a thread of its own, a batch ahead
         for written in pipe.map(sink.write_batch, translated, None if sink.in_threads else 1):
             done += written
             if progress:

@@ -9,8 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
+from cardtrain.checkpoint import REQUIRED, save_checkpoint
 from cardtrain.config import TrainConfig
+from cardtrain.models import build_generator, init_weights
 
 # Small enough that a step takes milliseconds on a CPU, deep enough for three dropout blocks.
 TINY = TrainConfig(
@@ -84,3 +87,13 @@ def make_dataset(root: Path, *, size: int = 32, train: int = 8, val: int = 4, se
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 train + 4 val pairs of 32 px halves, with a manifest."""
     return make_dataset(tmp_path_factory.mktemp("tiny_data"))
+
+
+def save_untrained(path: Path, config: TrainConfig = TINY, *, seed: int = 0) -> Path:
+    """A checkpoint of an untrained generator of ``config`` (weights from ``seed``): enough for
+    predict, whose speed and determinism do not depend on training."""
+    generator = build_generator(config)
+    init_weights(generator, torch.Generator().manual_seed(seed))
+    save_checkpoint(path, {key: None for key in REQUIRED} | {
+        "config": config.to_dict(), "generator": generator.state_dict(), "step": 0, "epoch": 0})
+    return path

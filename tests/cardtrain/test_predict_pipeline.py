@@ -16,18 +16,18 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from cardprep.common.errors import UserError
 from cardprep.common.video import VideoReader
 from cardprep.sim import plan_clip, render_clip
 from cardprep.track import FollowConfig
 from cardtrain.card_trick import CardTrick
-from cardtrain.checkpoint import REQUIRED, save_checkpoint
+from cardtrain.cli import app
 from cardtrain.errors import CardtrainError
-from cardtrain.models import build_generator, init_weights
 from cardtrain.pipeline import Pipeline
 from cardtrain.predict import Translator, pinned, predict
-from tests.cardtrain.conftest import TINY
+from tests.cardtrain.conftest import save_untrained
 
 HANG_S = 60  # far above any run here: past it the pipeline hangs, and the process is ended with tracebacks
 
@@ -43,12 +43,7 @@ def no_hang_and_no_thread_left() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    generator = build_generator(TINY)
-    init_weights(generator, torch.Generator().manual_seed(3))
-    path = tmp_path_factory.mktemp("ckpt") / "g.pt"
-    save_checkpoint(path, {key: None for key in REQUIRED} | {
-        "config": TINY.to_dict(), "generator": generator.state_dict(), "step": 0, "epoch": 0})
-    return path
+    return save_untrained(tmp_path_factory.mktemp("ckpt") / "g.pt", seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -252,3 +247,16 @@ def test_ctrl_c_mid_run_leaves_no_thread_and_no_output(
         time.sleep(HANG_S)  # reached only if the signal came after the run ended
     assert list(tmp_path.iterdir()) == []
     assert len(calls) < 6  # stopped mid-run, not after all six batches
+
+
+def test_cli_workers(checkpoint: Path, clip: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    common = ["predict", str(checkpoint), str(clip), "--device", "cpu", "--batch-size", "4"]
+    refused = runner.invoke(app, [*common, "-o", str(tmp_path / "bad.mp4"), "--workers", "0"])
+    assert refused.exit_code == 1 and "error: workers must be at least 1, got 0" in refused.output
+    for workers in ("1", "3"):
+        result = runner.invoke(app, [*common, "-o", str(tmp_path / f"w{workers}.mp4"), "--workers", workers])
+        assert result.exit_code == 0, result.output
+        assert "translated 11 frames" in result.output
+    assert (tmp_path / "w3.mp4").read_bytes() == (tmp_path / "w1.mp4").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w1.mp4", "w3.mp4"]
