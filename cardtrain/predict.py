@@ -8,8 +8,9 @@ on which other frames share its batch). Frames get exactly the training preproce
 
 Decoding, resizing and encoding run in threads beside the model (:mod:`cardtrain.pipeline`):
 frames keep their order and batches their composition, so the output is byte for byte the
-one of the plain loop (``workers=1``). On CUDA a batch is put in pinned memory by the resize
-threads and copied to the GPU without blocking them.
+one of the plain loop (``workers=1``). On CUDA a batch of whole frames is cropped and put in
+pinned memory by those threads, copied to the GPU without blocking and shrunk there
+(:func:`shrink`, OpenCV's INTER_AREA as matrix products).
 """
 
 from __future__ import annotations
@@ -82,17 +83,62 @@ def pinned(inputs: torch.Tensor, device: torch.device) -> torch.Tensor:
     return inputs.pin_memory() if device.type == "cuda" else inputs
 
 
+def area_weights(source: int, size: int) -> torch.Tensor:
+    """(size, source) float64: output pixel i is the mean of source pixels [i*r, (i+1)*r),
+    r = source / size, a pixel cut by an edge weighted by its part inside (OpenCV's INTER_AREA
+    when shrinking)."""
+    ratio = source / size
+    edges = torch.arange(size + 1, dtype=torch.float64) * ratio
+    pixels = torch.arange(source, dtype=torch.float64)
+    inside = torch.minimum(edges[1:, None], pixels + 1) - torch.maximum(edges[:-1, None], pixels)
+    return inside.clamp(min=0) / ratio
+
+
+def shrink(squares_bgr: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (B, N, N, 3) BGR squares, N > ``size``, on any device -> uint8 (B, 3, size, size)
+    RGB there: :func:`cardtrain.data.to_model_rgb` as two matrix products per channel, equal
+    to OpenCV's INTER_AREA to within one level (float64 here, float32 in OpenCV)."""
+    weights = area_weights(squares_bgr.shape[1], size).to(squares_bgr.device)
+    rgb = squares_bgr.flip(-1).permute(0, 3, 1, 2).double()
+    return (weights @ rgb @ weights.T).add_(0.5).floor_().clamp_(0, 255).to(torch.uint8)  # halves up, as OpenCV
+
+
+@dataclass(frozen=True)
+class Squares:
+    """A batch left for the model's device to shrink (:func:`shrink`): the centre squares of
+    same-size frames, uint8 (B, N, N, 3) BGR, pinned for CUDA."""
+
+    pixels: torch.Tensor
+
+
+def _centre_square(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top:top + side, left:left + side]
+
+
 class Translator:
-    """A checkpoint's generator with its preprocessing: BGR frames in, BGR frames out."""
+    """A checkpoint's generator with its preprocessing: BGR frames in, BGR frames out.
+
+    ``shrink_on_device`` (on for CUDA): a batch of same-size frames larger than the model is
+    cropped on the CPU and shrunk on the device (:func:`shrink`), which spares the CPU its
+    most costly stage; elsewhere frames are resized by OpenCV, exactly as in training."""
 
     def __init__(self, checkpoint: Path, *, device: str = "auto") -> None:
         self.device = resolve_device(device)
         self.generator, self.config = load_generator(checkpoint, self.device)
         self.precision = inference_precision(self.device, self.config.precision)
         self.size = self.config.crop_size
+        self.shrink_on_device = self.device.type == "cuda"
 
-    def prepare(self, frames_bgr: list[np.ndarray]) -> torch.Tensor:
-        """Frames of any size -> uint8 (B, 3, S, S) RGB, the model's input (pinned for CUDA)."""
+    def prepare(self, frames_bgr: list[np.ndarray]) -> torch.Tensor | Squares:
+        """Frames of any size -> uint8 (B, 3, S, S) RGB, the model's input, or :class:`Squares`
+        (pinned for CUDA either way)."""
+        same_size = len({f.shape for f in frames_bgr}) == 1
+        if self.shrink_on_device and same_size and min(frames_bgr[0].shape[:2]) > self.size:
+            squares = torch.from_numpy(np.stack([_centre_square(f) for f in frames_bgr]))
+            return Squares(pinned(squares, self.device))
         inputs = torch.from_numpy(np.stack([to_model_rgb(f, self.size) for f in frames_bgr])).permute(0, 3, 1, 2)
         return pinned(inputs, self.device)
 
@@ -100,12 +146,14 @@ class Translator:
         """Translate a batch: (B, S, S, 3) BGR uint8, or (B, S, 2S, 3) input|output."""
         return self.run(self.prepare(frames_bgr), side_by_side=side_by_side)
 
-    def run(self, inputs: torch.Tensor, *, side_by_side: bool = False) -> np.ndarray:
+    def run(self, inputs: torch.Tensor | Squares, *, side_by_side: bool = False) -> np.ndarray:
         """:meth:`__call__` on a batch already through :meth:`prepare`."""
+        if isinstance(inputs, Squares):
+            inputs = shrink(inputs.pixels.to(self.device, non_blocking=True), self.size)
         outputs = to_bgr_images(translate(self.generator, inputs, device=self.device, precision=self.precision))
         if not side_by_side:
             return outputs
-        inputs_bgr = np.ascontiguousarray(inputs.permute(0, 2, 3, 1).numpy()[..., ::-1])
+        inputs_bgr = np.ascontiguousarray(inputs.permute(0, 2, 3, 1).cpu().numpy()[..., ::-1])
         return np.concatenate([inputs_bgr, outputs], axis=2)
 
 

@@ -26,7 +26,7 @@ from cardtrain.card_trick import CardTrick
 from cardtrain.cli import app
 from cardtrain.errors import CardtrainError
 from cardtrain.pipeline import Pipeline
-from cardtrain.predict import Translator, pinned, predict
+from cardtrain.predict import Squares, Translator, pinned, predict, shrink
 from tests.cardtrain.conftest import save_untrained
 
 HANG_S = 60  # far above any run here: past it the pipeline hangs, and the process is ended with tracebacks
@@ -260,3 +260,29 @@ def test_cli_workers(checkpoint: Path, clip: Path, tmp_path: Path) -> None:
         assert "translated 11 frames" in result.output
     assert (tmp_path / "w3.mp4").read_bytes() == (tmp_path / "w1.mp4").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w1.mp4", "w3.mp4"]
+
+
+class TestShrinkOnDevice:
+    """The CUDA path's resize, run on the CPU: OpenCV's INTER_AREA by matrix products."""
+
+    @pytest.mark.parametrize(("size", "exact"), [(128, True), (256, True), (240, True), (100, False)])
+    def test_as_opencv(self, size: int, exact: bool) -> None:
+        rng = np.random.default_rng(0)
+        frames = [*render_clip(plan_clip(frames=1, size=(640, 480), seed=0)),
+                  rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)]
+        squares = np.stack([f[:, 80:560] for f in frames])
+        got = shrink(torch.from_numpy(squares), size).permute(0, 2, 3, 1).numpy()
+        want = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)[..., ::-1] for f in squares])
+        off = np.abs(got.astype(int) - want)
+        assert off.max() == (0 if exact else 1)  # ratio 4.8: OpenCV's float32 sums round a few otherwise
+        assert (off > 0).mean() < 0.005
+
+    def test_translator(self, checkpoint: Path, folder: Path) -> None:
+        frames = [cv2.imread(str(folder / f"f{i}.png")) for i in range(5)]
+        translator = Translator(checkpoint, device="cpu")
+        assert not translator.shrink_on_device  # on for CUDA only
+        plain = translator(frames, side_by_side=True)
+        translator.shrink_on_device = True
+        assert isinstance(translator.prepare(frames), Squares)
+        assert not isinstance(translator.prepare([frames[0], frames[1][:100]]), Squares)  # sizes differ
+        assert np.array_equal(translator(frames, side_by_side=True), plain)  # 120 -> 32 px: exact
