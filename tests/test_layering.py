@@ -129,3 +129,21 @@ def test_the_whole_of_cardprep_runs_without_torch():
               "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_import_graph_has_no_cycle():
+    """One way down: no module imports, directly or through others, a module that imports it."""
+    graph = {m: {n for n in imported_names(m) if n in MODULES and n != m} for m in MODULES}
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for other in sorted(graph[module]):
+            assert state.get(other) != "open", " -> ".join([*path, module, other])
+            if other not in state:
+                visit(other, [*path, module])
+        state[module] = "done"
+
+    for module in sorted(MODULES):
+        if module not in state:
+            visit(module, [])

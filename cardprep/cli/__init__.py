@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cardprep.common.cli import make_app
+# The app lives in _common, which the command modules import: no module imports this package back.
+from cardprep.cli._common import app
 
-app = make_app("cardprep", "Prepare paired A/B photo datasets: simulate, align, augment, extract video frames.")
-
-from cardprep.cli import simulate  # noqa: E402,F401  (each module registers its command on app)
-from cardprep.cli import align, augment, frames, video  # noqa: E402,F401
+from cardprep.cli import simulate  # noqa: F401  (each module registers its command on app)
+from cardprep.cli import align, augment, frames, video  # noqa: F401

@@ -10,8 +10,7 @@ from rich.markup import escape
 
 from cardprep.align import AlignConfig, Frame, OnFlip, Status, align_folder
 from cardprep.align.config import Overrides, field_help
-from cardprep.cli import app
-from cardprep.cli._common import output_path, progress_bar, user_errors
+from cardprep.cli._common import app, output_path, progress_bar, user_errors
 
 DEFAULT = AlignConfig()
 HELP = field_help()

@@ -20,8 +20,7 @@ from rich.markup import escape
 from cardprep.augment import AugmentConfig, build_dataset
 from cardprep.align import Frame
 from cardprep.augment.params import FRAME_DEFAULTS, option
-from cardprep.cli import app
-from cardprep.cli._common import err_console, output_path, progress_bar, user_errors
+from cardprep.cli._common import app, err_console, output_path, progress_bar, user_errors
 
 DEFAULT_OUT = Path("dataset")
 _OUT_HELP = "Dataset folder to write (new, empty, or an earlier dataset, which is replaced whole)."

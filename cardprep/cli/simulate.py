@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cardprep.cli import app
-from cardprep.cli._common import output_path, progress_bar, user_errors
+from cardprep.cli._common import app, output_path, progress_bar, user_errors
 from cardprep.errors import CardprepError
 from cardprep.sim import BuiltInDeck, Deck, Design, SimConfig, load_deck, simulate_set
 

@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cardprep.cli import app
-from cardprep.cli._common import output_path, progress_bar, user_errors
+from cardprep.cli._common import app, output_path, progress_bar, user_errors
 from cardprep.cli.simulate import DeckOption, DesignOption, deck_from_options, parse_size
 from cardprep.sim import Design, simulate_video
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from cardprep.common.cli import make_app
+# The app lives in _common, which the command modules import: no module imports this package back.
+from cardtrain.cli._common import app
 
-app = make_app("cardtrain", "Train pix2pix on side-by-side A|B images, score it, and translate images, folders and videos.")
-
-from cardtrain.cli import eval as _eval  # noqa: E402,F401  (registers the commands on app)
-from cardtrain.cli import fit as _fit  # noqa: E402,F401
-from cardtrain.cli import predict as _predict  # noqa: E402,F401
+from cardtrain.cli import eval as _eval  # noqa: F401  (registers the commands on app)
+from cardtrain.cli import fit as _fit  # noqa: F401
+from cardtrain.cli import predict as _predict  # noqa: F401

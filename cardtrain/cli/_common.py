@@ -1,14 +1,19 @@
-"""What the cardtrain commands share beyond :mod:`cardprep.common.cli` (error reporting, the
-progress bar, torchrun ranks, re-exported here): a one-task bar for library callbacks, durations."""
+"""What the cardtrain commands share: the app they register on, the helpers of
+:mod:`cardprep.common.cli` (error reporting, the progress bar, torchrun ranks, re-exported
+here), a one-task bar for library callbacks, and durations."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from cardprep.common.cli import err_console, is_main_process, output_path, progress_bar, user_errors
+from cardprep.common.cli import err_console, is_main_process, make_app, output_path, progress_bar, user_errors
 
-__all__ = ["duration", "err_console", "is_main_process", "output_path", "progress_bar", "progress_task", "user_errors"]
+__all__ = ["app", "duration", "err_console", "is_main_process", "output_path", "progress_bar", "progress_task",
+           "user_errors"]
+
+# The command line app; each command module registers its command on it.
+app = make_app("cardtrain", "Train pix2pix on side-by-side A|B images, score it, and translate images, folders and videos.")
 
 
 @contextmanager

@@ -11,8 +11,7 @@ from rich.markup import escape
 
 from cardprep.common.atomic import atomic_write_json
 from cardprep.common.images import write_image
-from cardtrain.cli import app
-from cardtrain.cli._common import progress_task, user_errors
+from cardtrain.cli._common import app, progress_task, user_errors
 from cardtrain.data import default_split
 from cardtrain.evaluate import evaluate
 

@@ -16,8 +16,7 @@ import typer
 from rich.markup import escape
 from rich.progress import TextColumn
 
-from cardtrain.cli import app
-from cardtrain.cli._common import duration, err_console, is_main_process, progress_bar, user_errors
+from cardtrain.cli._common import app, duration, err_console, is_main_process, progress_bar, user_errors
 from cardtrain.config import PRESETS, PresetName, TrainConfig, field_help
 from cardtrain.errors import CardtrainError
 from cardtrain.train import FitResult, fit

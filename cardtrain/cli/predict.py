@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cardtrain.cli import app
-from cardtrain.cli._common import progress_task, user_errors
+from cardtrain.cli._common import app, progress_task, user_errors
 from cardtrain.predict import predict
 
 
