@@ -57,10 +57,9 @@ class CardNotFound(CardprepError):
 @dataclass(frozen=True)
 class CardOutline:
     """A card's corners in photo pixels, clockwise from a corner of a short side (so 0-1 is a
-    short edge), and the spread of edge points about their fitted lines."""
+    short edge)."""
 
     corners: np.ndarray  # (4, 2) float64
-    edge_rms: float
 
     @property
     def long_side(self) -> float:
@@ -97,15 +96,15 @@ def find_card(photo: np.ndarray) -> CardOutline:
     blue, green, red = cv2.split(crop)
     channels = cv2.merge([cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)])
     smooth = cv2.GaussianBlur(channels.astype(np.float32), (0, 0), 1.0)
-    corners, _ = _fit_edges(smooth, rough - low, inside=reach, outside=reach, strongest=True)
+    corners = _fit_edges(smooth, rough - low, inside=reach, outside=reach, strongest=True)
     # Twice: the second time the profiles are aligned on a good line, so their mean is sharper.
     for _ in range(2):
-        corners, rms = _fit_edges(smooth, corners, inside=3.0 + frame, outside=3.0 + frame, strongest=False)
+        corners = _fit_edges(smooth, corners, inside=3.0 + frame, outside=3.0 + frame, strongest=False)
     # Lines that wandered far from the region found are not the card's edges (a shadow's or
     # the art's): no outline rather than a wrong one.
     if np.abs(corners - (rough - low)).max() > 2 * reach + frame:
         raise CardNotFound("card outline unclear (its edges do not run along the card-like region found)")
-    return CardOutline(_short_side_first(corners + low), rms)
+    return CardOutline(_short_side_first(corners + low))
 
 
 def _shrunk(photo: np.ndarray, scale: float) -> np.ndarray:
@@ -314,7 +313,7 @@ class _Side:
 
 
 def _fit_edges(smooth: np.ndarray, corners: np.ndarray, *, inside: float, outside: float,
-               strongest: bool) -> tuple[np.ndarray, float]:
+               strongest: bool) -> np.ndarray:
     """Corners refined by fitting a line to sub-pixel edge points along each side.
 
     The true edge lies between ``inside`` pixels inside and ``outside`` pixels outside the
@@ -327,17 +326,14 @@ def _fit_edges(smooth: np.ndarray, corners: np.ndarray, *, inside: float, outsid
         rises = [(-side.slopes[..., 0], np.ones(len(side.offsets), bool)) for side in sides]
     else:
         rises = _outer_steps(sides)
-    lines, residuals = [], []
+    lines = []
     for side, (rise, window) in zip(sides, rises):
         points, strength = side.edge_points(rise, window)
         keep = strength > 0.25 * np.median(strength)
         if keep.sum() < 6:
             raise CardNotFound("card edge too faint to locate")
-        line = _robust_line(points[keep])
-        lines.append(line)
-        residuals.append(_distances(line, points[keep]))
-    refined = np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
-    return refined, float(np.sqrt(np.mean(np.concatenate(residuals) ** 2)))
+        lines.append(_robust_line(points[keep]))
+    return np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
 
 
 def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -410,10 +406,6 @@ def _robust_line(points: np.ndarray) -> np.ndarray:
     vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
     normal = np.array([vy, -vx], np.float64)
     return np.array([normal[0], normal[1], -normal @ np.array([x0, y0], np.float64)])
-
-
-def _distances(line: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return points @ line[:2] + line[2]
 
 
 def _intersect(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Process-group setup for ``torchrun`` (DDP), and the device choice.
+"""Process-group setup for ``torchrun`` (DDP): each process's rank and device (the device is
+chosen by :mod:`cardtrain.device`).
 
 Without torchrun (no ``WORLD_SIZE`` in the environment) everything here is a no-op and the
 run is a single process. Under torchrun each process trains on its own shard of every epoch;

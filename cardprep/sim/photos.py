@@ -16,6 +16,9 @@ down, the half turn is part of it.
 
 from __future__ import annotations
 
+import csv
+import io
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,6 +247,8 @@ def _prepare_out(out: Path) -> Path:
 
 
 def _write_truth(path: Path, rows: list[dict[str, str]]) -> None:
-    lines = [",".join(TRUTH_COLUMNS)]
-    lines += [",".join(row[c] for c in TRUTH_COLUMNS) for row in sorted(rows, key=lambda r: r["pair"])]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, TRUTH_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(rows, key=lambda r: r["pair"]))
+    atomic_write_text(path, buffer.getvalue())
