@@ -35,14 +35,14 @@ def simulate(
     out: Annotated[Optional[Path], typer.Argument(help="Folder to write A/, B/ and truth.csv into (new, empty, or an earlier simulator output).", show_default=False)] = None,  # noqa: UP045
     out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The output folder, as OUT.", show_default=False)] = None,  # noqa: UP045
     pairs: Annotated[int, typer.Option(help="Number of pairs; ranks cycle A, 2, ..., K.")] = 13,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 0,
-    size: Annotated[str, typer.Option(help="Photo size as displayed, WIDTHxHEIGHT (1024x768 up to 12 MP: 4000x3000).")] = "1600x1200",
+    seed: Annotated[int, typer.Option(help="Random seed (0 or more): the same seed gives byte-identical files.", min=0)] = 0,
+    size: Annotated[str, typer.Option(help="Photo size as displayed, WIDTHxHEIGHT: short side at least 320 px, at most 50 MP (a phone's 12 MP: 4000x3000).")] = "1600x1200",
     upside_down: Annotated[float, typer.Option(help="Fraction of odd cards (A, 3, 5, 7, 9) laid upside down in B.")] = 0.4,
     shake: Annotated[float, typer.Option(help="Fraction of pairs where the camera moved between the shots too.")] = 0.25,
     exif: Annotated[float, typer.Option(help="Fraction of photos stored sideways with an EXIF orientation tag, as phones do.")] = 0.0,
     design: DesignOption = Design.CLASSIC,
     deck: DeckOption = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: all cores).", min=0)] = 0,
 ) -> None:
     """Render card photo pairs, the club card in A and the heart card laid by hand on the same spot in B.
 

@@ -18,7 +18,7 @@ def video(
     out: Annotated[Optional[Path], typer.Argument(help="The mp4 file to write (replaced if it exists).", show_default=False)] = None,  # noqa: UP045
     out_option: Annotated[Optional[Path], typer.Option("--out", "-o", help="The mp4 file, as OUT.", show_default=False)] = None,  # noqa: UP045
     frames: Annotated[int, typer.Option(help="Number of frames.")] = 48,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same clip.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed (0 or more): the same seed gives the same clip.", min=0)] = 0,
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT; the card moves inside the centred square.")] = "384x384",
     rank: Annotated[str, typer.Option(help="The club card shown: A, 2, ..., 10, J, Q, K.")] = "7",
     fps: Annotated[float, typer.Option(help="Frame rate of the clip.")] = 12.0,

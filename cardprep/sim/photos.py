@@ -208,6 +208,8 @@ def simulate_set(out: str | Path, *, pairs: int = 13, seed: int = 0, config: Sim
     """
     if pairs < 1:
         raise CardprepError(f"--pairs must be at least 1, got {pairs}")
+    if seed < 0:
+        raise CardprepError(f"--seed must be 0 or more, got {seed}")
     plan = deck_plan(pairs, seed, config.upside_down)
     missing = deck.missing((rank, suit) for _, rank, _ in plan for suit in Suit)
     if missing:

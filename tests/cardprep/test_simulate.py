@@ -258,3 +258,22 @@ def test_cli_draws_the_built_in_deck_in_the_design_asked(tmp_path):
     assert (tmp_path / "classic" / "A" / "00-A.jpg").read_bytes() != (tmp_path / "full-art" / "A" / "00-A.jpg").read_bytes()
     result = runner.invoke(app, ["simulate", str(tmp_path / "both"), "--design", "modern", "--deck", str(DECKS / REAL_DESIGNS[0])])
     assert result.exit_code == 1 and "not both" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "-1"], "--seed"),
+    (["--workers", "-1"], "--workers"),
+    (["--size", "100x100"], "320 px"),
+])
+def test_meaningless_options_are_one_line_errors(tmp_path, args, message):
+    """Issue 13: a negative seed was a numpy traceback, negative workers were accepted, and
+    the help's size range disagreed with the check."""
+    from typer.testing import CliRunner
+
+    from cardprep.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", str(tmp_path / "out"), "--pairs", "1", *args])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+    assert "320 px" in CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"}).output
