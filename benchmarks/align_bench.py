@@ -38,7 +38,7 @@ Simulated sets are kept in ``--work`` when given and reused by a later run with 
 parameters (delete the folder after changing the simulator or a deck); by default they go to
 a temporary folder.
 
-    .venv/bin/python benchmarks/align_bench.py --work /tmp/align-bench       # all, ~10 min on 2 cores
+    .venv/bin/python benchmarks/align_bench.py --work /tmp/align-bench       # all: 7 min on the shared 2 cores
     .venv/bin/python benchmarks/align_bench.py --quick                       # smoke check
     .venv/bin/python benchmarks/align_bench.py --designs bellot classic --pairs 13 --no-speed
 """
