@@ -18,8 +18,8 @@ $(BIN)/cardprep: pyproject.toml
 
 setup: $(BIN)/cardprep
 
-# The whole trick on samples/raw into demo/ (about 5 minutes on 2 cores): align, augment,
-# cpu-demo training, a simulated club-card video translated side by side, demo/report.html.
+# The whole trick on samples/raw into demo/ (about 5 minutes on 2 cores): align (card frame), augment,
+# cpu-demo training, scores on new photos, a 640x480 clip translated with --card, demo/report.html.
 demo: setup
 	$(BIN)/python tools/demo.py samples/raw demo
 
