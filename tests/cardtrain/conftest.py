@@ -4,6 +4,7 @@ same card with red heart-like pips on the right, on a random background."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -96,4 +97,16 @@ def save_untrained(path: Path, config: TrainConfig = TINY, *, seed: int = 0) -> 
     init_weights(generator, torch.Generator().manual_seed(seed))
     save_checkpoint(path, {key: None for key in REQUIRED} | {
         "config": config.to_dict(), "generator": generator.state_dict(), "step": 0, "epoch": 0})
+    return path
+
+
+def write_disc_clip(path: Path, *, frames: int, fps: float, start: int, step: int,
+                    colour: Callable[[int], tuple[int, int, int]] = lambda i: (20, 20, 20)) -> Path:
+    """A 96x64 mp4 of a disc crossing a green table: frame i has the disc at x = start + step * i."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (96, 64))
+    for i in range(frames):
+        frame = np.full((64, 96, 3), (60, 120, 40), np.uint8)
+        cv2.circle(frame, (start + step * i, 32), 10, colour(i), -1)
+        writer.write(frame)
+    writer.release()
     return path

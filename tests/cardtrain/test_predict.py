@@ -20,7 +20,7 @@ from cardtrain.errors import CardtrainError
 from cardtrain.evaluate import evaluate
 from cardtrain.models import build_generator, init_weights
 from cardtrain.predict import Translator, predict
-from tests.cardtrain.conftest import TINY
+from tests.cardtrain.conftest import TINY, write_disc_clip
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,7 @@ def _count_frames(path: Path) -> tuple[int, tuple[int, int], float]:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 9-frame 96x64 mp4 at 12 fps: a black disc crossing a green table."""
-    path = tmp_path_factory.mktemp("video") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 12, (96, 64))
-    for i in range(9):
-        frame = np.full((64, 96, 3), (60, 120, 40), np.uint8)
-        cv2.circle(frame, (20 + 6 * i, 32), 10, (20, 20, 20), -1)
-        writer.write(frame)
-    writer.release()
-    return path
+    return write_disc_clip(tmp_path_factory.mktemp("video") / "clip.mp4", frames=9, fps=12, start=20, step=6)
 
 
 class TestVideo:

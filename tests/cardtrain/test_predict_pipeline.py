@@ -27,7 +27,7 @@ from cardtrain.cli import app
 from cardtrain.errors import CardtrainError
 from cardtrain.pipeline import Pipeline
 from cardtrain.predict import Squares, Translator, pinned, predict, shrink
-from tests.cardtrain.conftest import save_untrained
+from tests.cardtrain.conftest import save_untrained, write_disc_clip
 
 HANG_S = 60  # far above any run here: past it the pipeline hangs, and the process is ended with tracebacks
 
@@ -49,14 +49,8 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """11 frames (no batch size below divides it), each different: a disc crossing a table."""
-    path = tmp_path_factory.mktemp("video") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (96, 64))
-    for i in range(11):
-        frame = np.full((64, 96, 3), (60, 120, 40), np.uint8)
-        cv2.circle(frame, (10 + 7 * i, 32), 10, (20, 20 * i, 200), -1)
-        writer.write(frame)
-    writer.release()
-    return path
+    return write_disc_clip(tmp_path_factory.mktemp("video") / "clip.mp4", frames=11, fps=10, start=10, step=7,
+                           colour=lambda i: (20, 20 * i, 200))
 
 
 @pytest.fixture(scope="module")
