@@ -9,18 +9,35 @@ the card frame of prediction both go through ``warp``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from cardprep import geometry
 
 
-def shrunk(photo: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """``photo`` area-averaged by ``factor`` (<= 1), and the map from photo to shrunk pixels."""
+@dataclass(frozen=True)
+class Shrunk:
+    """A photo area-averaged once, to be warped into one output frame as often as needed (align
+    warps B twice when it turns an upside-down card: the card, and the table around it)."""
+
+    image: np.ndarray  # (H, W, 3) uint8 BGR
+    from_photo: np.ndarray  # photo pixels -> ``image`` pixels
+
+    def warp(self, out_from_photo: np.ndarray, size: tuple[int, int], *,
+             border: int = cv2.BORDER_REFLECT) -> np.ndarray:
+        """The photo in the output frame of ``size`` (width, height)."""
+        return cv2.warpPerspective(self.image, out_from_photo @ np.linalg.inv(self.from_photo), size,
+                                   flags=cv2.INTER_LINEAR, borderMode=border)
+
+
+def shrunk(photo: np.ndarray, factor: float) -> Shrunk:
+    """``photo`` area-averaged by ``factor`` (<= 1), with the map from photo to shrunk pixels."""
     if factor >= 1.0:
-        return photo, np.eye(3)
+        return Shrunk(photo, np.eye(3))
     size = (max(1, round(photo.shape[1] * factor)), max(1, round(photo.shape[0] * factor)))
-    return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.resize_map(photo.shape, size)
+    return Shrunk(cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.resize_map(photo.shape, size))
 
 
 def shrink_factor(out_from_photo: np.ndarray, corners: np.ndarray) -> float:
@@ -33,6 +50,4 @@ def shrink_factor(out_from_photo: np.ndarray, corners: np.ndarray) -> float:
 def warp(photo: np.ndarray, out_from_photo: np.ndarray, size: tuple[int, int], *, shrink: float = 1.0,
          border: int = cv2.BORDER_REFLECT) -> np.ndarray:
     """``photo`` in the output frame of ``size`` (width, height), shrunk by ``shrink`` first."""
-    small, small_from_photo = shrunk(photo, shrink)
-    return cv2.warpPerspective(small, out_from_photo @ np.linalg.inv(small_from_photo), size,
-                               flags=cv2.INTER_LINEAR, borderMode=border)
+    return shrunk(photo, shrink).warp(out_from_photo, size, border=border)

@@ -54,20 +54,20 @@ class Mutation:
 _PIPELINE = "cardprep/align/pipeline.py"
 _PIXELS = "tests/cardprep/test_align_pixels.py"
 _WRITTEN_B = f"{_PIXELS}::test_the_card_in_written_b_lies_where_the_truth_puts_it"
-_CARD_B_WARP = "card_b = warp.warp(photo_b, out_from_a @ a_from_b, shape, shrink=shrink)"
+_CARD_B_WARP = "card_b = source_b.warp(out_from_a @ a_from_b, shape)"
 
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("b-card-moved", "15.1", _PIPELINE, _CARD_B_WARP,
-             "card_b = warp.warp(photo_b, geometry.translation(8, 6) @ out_from_a @ a_from_b, shape, shrink=shrink)",
+             "card_b = source_b.warp(geometry.translation(8, 6) @ out_from_a @ a_from_b, shape)",
              (_WRITTEN_B,)),
     Mutation("b-table-turned", "15.1", _PIPELINE,
              "background = a_from_b @ turn_b if orientation.turned else a_from_b", "background = a_from_b",
              (_WRITTEN_B,)),
     Mutation("b-written-with-a-homography", "15 (done when)", _PIPELINE, _CARD_B_WARP,
-             "card_b = warp.warp(photo_b, out_from_a, shape, shrink=shrink)", (_WRITTEN_B,)),
+             "card_b = source_b.warp(out_from_a, shape)", (_WRITTEN_B,)),
     Mutation("shrink-pixel-centres-ignored", "15.1", "cardprep/warp.py",
-             "return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.resize_map(photo.shape, size)",
-             "return cv2.resize(photo, size, interpolation=cv2.INTER_AREA), geometry.scaling(factor)",
+             "geometry.resize_map(photo.shape, size))",
+             "geometry.scaling(factor))",
              ("tests/cardprep/test_warp_bites.py", _WRITTEN_B)),
     Mutation("ecc-deleted", "15.2", "cardprep/register.py",
              "    long_side = geometry.long_side(corners_a)\n",

@@ -158,12 +158,13 @@ def cut_pair(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_
     """
     out_from_a, shape = output_from_a(corners_a, config)
     shrink = warp.shrink_factor(out_from_a, corners_a)
-    image_a = warp.warp(photo_a, out_from_a, shape, shrink=shrink)
-    card_b = warp.warp(photo_b, out_from_a @ a_from_b, shape, shrink=shrink)
+    source_a, source_b = warp.shrunk(photo_a, shrink), warp.shrunk(photo_b, shrink)
+    image_a = source_a.warp(out_from_a, shape)
+    card_b = source_b.warp(out_from_a @ a_from_b, shape)
     outline = geometry.apply_homography(out_from_a, corners_a)
     if background is a_from_b:
         return image_a, card_b, outline
-    table_b = warp.warp(photo_b, out_from_a @ background, shape, shrink=shrink)
+    table_b = source_b.warp(out_from_a @ background, shape)
     mask = np.zeros(card_b.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, np.round(outline * 16).astype(np.int32), 255, cv2.LINE_AA, shift=4)
     mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)[..., None] / 255
