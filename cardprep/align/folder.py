@@ -17,10 +17,10 @@ from cardprep.align.config import AlignConfig, Overrides, write_record
 from cardprep.align.pipeline import align_pair
 from cardprep.align.report import REPORT, write_report
 from cardprep.align.result import AlignResult, AlignSummary, Status
-from cardprep.common.atomic import check_replaceable, staged_dir
+from cardprep.common.atomic import check_apart, check_replaceable, staged_dir
 from cardprep.common.images import read_image, write_image
 from cardprep.common.parallel import ordered_map, resolve_workers
-from cardprep.errors import CardprepError, ImageError
+from cardprep.errors import ImageError
 from cardprep.pairs import Pair, find_pairs
 
 OUTPUT_FOLDERS = ("A", "B", "overlays", "other")  # other/: B the other way round, for uncertain pairs
@@ -33,12 +33,12 @@ def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignCo
 
     ``overrides``: the user's word on the orientation of named pairs, over the pips'.
 
-    Paths in the report are absolute. Raises CardprepError, before any work, when OUT and RAW
+    Paths in the report are absolute. Raises UserError, before any work, when OUT and RAW
     overlap (OUT is replaced whole) or OUT is a folder that is not an earlier align output.
     """
     start = time.perf_counter()
     raw, out = Path(raw), Path(out)
-    check_apart(raw, out)
+    check_apart(raw, out, output="the output folder", source_name="the photo folder")
     listing = find_pairs(raw.resolve())
     check_replaceable(out, marker=REPORT, kind="an align output")
     overrides.check_known({pair.stem for pair in listing.pairs} | {orphan.stem for orphan in listing.orphans})
@@ -56,15 +56,6 @@ def align_folder(raw: str | Path, out: str | Path, config: AlignConfig = AlignCo
         write_report(stage, results)
         write_record(stage, config)
     return AlignSummary(out, tuple(results), time.perf_counter() - start)
-
-
-def check_apart(raw: Path, out: Path) -> None:
-    """Refuse an OUT that is RAW, lies inside it or holds it: OUT is replaced whole, and
-    RAW must never be touched (nor read half-replaced)."""
-    raw_abs, out_abs = raw.resolve(), out.resolve()
-    if out_abs == raw_abs or raw_abs in out_abs.parents or out_abs in raw_abs.parents:
-        raise CardprepError(f"{out}: the output folder must lie outside the photo folder {raw} and not contain it "
-                            "(the output is replaced whole on every run)")
 
 
 def _align_job(job: tuple[Pair, Path, AlignConfig, bool | None]) -> AlignResult:

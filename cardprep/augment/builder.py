@@ -18,7 +18,7 @@ from cardprep.augment.functional import render, side_by_side
 from cardprep.augment.manifest import MANIFEST_NAME, ManifestRow, load_pair, write_manifest
 from cardprep.augment.params import AugmentConfig, Split, SplitPolicy
 from cardprep.augment.plan import plan_jobs, plan_rows, split_sources
-from cardprep.common.atomic import check_replaceable, staged_dir
+from cardprep.common.atomic import check_apart, check_replaceable, staged_dir
 from cardprep.common.parallel import resolve_workers, unordered_map, warm_up
 from cardprep.errors import CardprepError
 from cardprep.pairs import Orphan, Pair, find_pairs
@@ -80,9 +80,7 @@ def build_dataset(aligned: str | Path, out: str | Path, config: AugmentConfig = 
 
 def _check_out(out: Path, aligned: Path) -> None:
     """Refuse outputs whose replacement would destroy something that is not a dataset."""
-    out_abs, aligned_abs = out.resolve(), aligned.resolve()
-    if out_abs == aligned_abs or out_abs in aligned_abs.parents or aligned_abs in out_abs.parents:
-        raise CardprepError(f"{out}: the dataset folder must be outside the aligned folder {aligned} and not contain it")
+    check_apart(aligned, out, output="the dataset folder", source_name="the aligned folder")
     check_replaceable(out, marker=MANIFEST_NAME, kind="a dataset")
 
 

@@ -184,6 +184,16 @@ def _fill_in_place(final: Path, stage: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def check_apart(source: str | Path, out: str | Path, *, output: str, source_name: str) -> None:
+    """Refuse an OUT that is SOURCE, lies inside it or holds it: OUT is replaced whole, and the
+    input must never be touched (nor read half-replaced). ``output`` and ``source_name`` name the
+    two folders in the message ("the dataset folder", "the aligned folder")."""
+    source_abs, out_abs = Path(source).resolve(), Path(out).resolve()
+    if out_abs == source_abs or source_abs in out_abs.parents or out_abs in source_abs.parents:
+        raise UserError(f"{out}: {output} must lie outside {source_name} {source} and not contain it "
+                        "(the output is replaced whole on every run)")
+
+
 def check_replaceable(folder: str | Path, *, marker: str, kind: str) -> None:
     """Refuse a folder for ``staged_dir`` unless it is absent, empty, or holds ``marker``.
 
