@@ -43,11 +43,14 @@ _EDGE_SAMPLES = 48
 _STEP = 0.25  # px between samples along a profile
 _MIN_NEUTRAL_VALUE = 60  # below this brightness, colour saturation is mostly noise
 _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a printed frame may reach
-_STEP_SHARE = 0.1  # an outer step counts when it stands out by this share of the side's strongest
+_STEP_SHARE = 0.05  # an outer step counts when it stands out by this share of the side's strongest
 _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
+_MIN_WEAK_SLOPE = 2.5  # grey levels per pixel: a frame's outer step that other sides confirm
 _SHARP_REACH = 24  # profile samples (6 px): outside, a side's edge falls to half its slope within this
 _MIN_FRAME = 8  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
+_INLIER = 1.0  # px from a side's line within which an edge point counts as on it,
+_INLIER_SHARE = 0.002  # or this share of the side's sampled length, if more
 
 
 class CardNotFound(CardprepError):
@@ -342,11 +345,12 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
 
     The mean of a side's profiles shows the steps that run along the whole side (the card's
     edge, a printed frame's inner edge) while the table's texture averages out. A frame is the
-    design's, so it is as wide on every side: where two sides show one, the others' weaker
-    outer steps (glare, a shadow, a dark table) are looked for at that width. Where the step
-    is paper ending (the paper channel falls), the paper channel's slope is followed: JPEG
-    keeps colour at half resolution, so a colour difference would blur the edge. Otherwise (a
-    dark frame meeting the table) the slope along the step's change of both channels is.
+    design's, so it is as wide on every side (give or take perspective): a side that shows no
+    clear outer step of its own (glare, a shadow, a dark frame on a dark table) takes its
+    weaker step at the frame's width, where the other sides show it. Where the step is paper
+    ending (the paper channel falls), the paper channel's slope is followed: JPEG keeps colour
+    at half resolution, so a colour difference would blur the edge. Otherwise (a dark frame
+    meeting the table) the slope along the step's change of both channels is.
     """
     means = [side.slopes.mean(axis=0) for side in sides]  # (offsets, channels)
     sizes = [np.linalg.norm(mean, axis=1) for mean in means]
@@ -354,19 +358,20 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     mains = [int(size.argmax()) for size in sizes]
     if not all(_sharp(size, main) for size, main in zip(sizes, mains)):
         raise CardNotFound("card outline unclear (a side's edge is soft, like a shadow's across the card)")
-    widths = []
+    outer = []
     for size, prominence, main in zip(sizes, prominences, mains):
         steps = np.flatnonzero(prominence >= max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * _STEP))
-        widths.append(int(steps[-1]) - main if len(steps) else 0)  # none: a faint edge, the strongest step
-    framed = [width for width in widths if width >= _MIN_FRAME]
-    outer = list(mains)
-    if len(framed) >= 2:
-        width = int(np.median(framed))
+        outer.append(int(steps[-1]) if len(steps) else main)  # none: a faint edge, the strongest step
+    weak = [np.flatnonzero(prominence >= _MIN_WEAK_SLOPE * _STEP) - main for prominence, main in zip(prominences, mains)]
+    width = _frame_width([step - main for step, main in zip(outer, mains)], weak)
+    if width:
         for i, (size, prominence, main) in enumerate(zip(sizes, prominences, mains)):
-            near = np.abs(np.arange(len(size)) - (main + width)) <= _MIN_FRAME // 2
-            found = near & (prominence >= 0.5 * _MIN_STEP_SLOPE * _STEP)
-            if found.any():
-                outer[i] = int(np.flatnonzero(found)[size[found].argmax()])
+            if outer[i] - main < _MIN_FRAME:
+                # Confirmed by the other sides, a fainter step will do.
+                near = np.abs(np.arange(len(size)) - (main + width)) <= _frame_tolerance(width)
+                found = near & (prominence >= 0.5 * _MIN_WEAK_SLOPE * _STEP)
+                if found.any():
+                    outer[i] = int(np.flatnonzero(found)[size[found].argmax()])
     rises = []
     for side, mean, size, step in zip(sides, means, sizes, outer):
         window = np.abs(np.arange(len(size)) - step) <= 6
@@ -376,6 +381,27 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
         else:
             rises.append((side.slopes @ (mean[step] / size[step]), window))
     return rises
+
+
+def _frame_width(clear: list[int], weak: list[np.ndarray]) -> float | None:
+    """The printed frame's width in profile samples, if the sides show one: two sides with a
+    clear outer step at least _MIN_FRAME beyond their strongest, or, on a table about as dark
+    as the frame, a weak step at a like width on three sides (the table's texture does not
+    line up on three sides at one distance; a sharpened edge's halo lies closer)."""
+    framed = [width for width in clear if width >= _MIN_FRAME]
+    if len(framed) >= 2:
+        return float(np.median(framed))
+    candidates = sorted({int(w) for widths in weak for w in widths if w >= 2 * _MIN_FRAME}, reverse=True)
+    for width in candidates:
+        if sum(np.any(np.abs(widths - width) <= _frame_tolerance(width)) for widths in weak) >= 3:
+            return float(width)
+    return None
+
+
+def _frame_tolerance(width: float) -> float:
+    """How far from the frame's median width a side may show it: perspective makes the near
+    side's frame look up to a third wider than the far side's."""
+    return max(_MIN_FRAME // 2, 0.35 * width)
 
 
 def _sharp(size: np.ndarray, peak: int) -> bool:
@@ -402,8 +428,23 @@ def _prominence(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _robust_line(points: np.ndarray) -> np.ndarray:
-    """(nx, ny, c) with nx x + ny y + c = 0, fitted with a Huber loss so stray points weigh little."""
-    vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    """(nx, ny, c) with nx x + ny y + c = 0: the line through two of ``points`` that passes
+    close (_INLIER) to most of them, refitted to those with a Huber loss.
+
+    Where a printed frame runs close to the edge, some profiles find the edge and others the
+    frame: a fit to all of them would cross from one to the other at a slant, this one follows
+    whichever runs along more of the side.
+    """
+    first, second = np.triu_indices(len(points), 1)
+    along = points[second] - points[first]
+    length = np.linalg.norm(along, axis=1)
+    first, along, length = first[length > 0], along[length > 0], length[length > 0]
+    normals = np.stack([along[:, 1], -along[:, 0]], axis=1) / length[:, None]
+    distances = np.abs(points @ normals.T - np.sum(normals * points[first], axis=1))
+    # A lens bends a long edge by a pixel or two: the band grows with the side.
+    band = max(_INLIER, _INLIER_SHARE * np.ptp(points, axis=0).max())
+    inliers = distances[:, np.argmax((distances < band).sum(axis=0))] < band
+    vx, vy, x0, y0 = cv2.fitLine(points[inliers].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
     normal = np.array([vy, -vx], np.float64)
     return np.array([normal[0], normal[1], -normal @ np.array([x0, y0], np.float64)])
 

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from cardprep import detect
 from cardprep.detect import CardNotFound, find_card
 from cardprep.errors import CardprepError
 from cardprep.sim.photos import SimConfig, simulate_pair
@@ -79,6 +80,52 @@ def test_face_cards_with_art_near_a_dark_frame(scene: Scene) -> None:
     """Dense face art a few mm inside a black printed frame: the card ends where the frame meets
     the table, not where the white meets the frame (that was 6.5-7 px inside)."""
     found_within(scene, 0.8)
+
+
+@pytest.mark.parametrize("scene", [
+    Scene(design="bellot", rank="A", table="felt", size=(1600, 1200), seed=0),
+    Scene(design="bellot", rank="2", table="felt", size=(1600, 1200), seed=14),
+    Scene(design="bellot", rank="A", table="leather", size=(1600, 1200), seed=13),
+], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+def test_dark_line_along_the_edge_under_perspective(scene: Scene) -> None:
+    """Bellot's black edge line looks wider on the card's near side than on its far side: each
+    side keeps its own outer step (a side whose line width differed from the median by more
+    than a pixel was put on the line's inner edge, 5.5-11.4 px inside)."""
+    found_within(scene, 0.8)
+
+
+@pytest.mark.parametrize("scene", [
+    Scene(design="framed", rank="3", table="wood", size=(1600, 1200), seed=15),
+    Scene(design="framed", rank="5", table="stone", size=(1600, 1200), seed=17),
+    Scene(design="framed", rank="10", table="wood", size=(1600, 1200), seed=22),
+], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+def test_coloured_line_inside_a_white_margin(scene: Scene) -> None:
+    """A blue line 1 mm inside the edge: white, blue, white, table. Profiles that stop at the
+    line and profiles that reach the edge no longer average into a slanted side (9-12 px off)."""
+    found_within(scene, 0.8)
+
+
+@pytest.mark.parametrize("scene", [
+    Scene(design="dark-faces", rank="5", table="fabric", size=(1600, 1200), seed=4),
+    Scene(design="dark-faces", rank="6", table="fabric", size=(1600, 1200), seed=18),
+    Scene(design="dark-faces", rank="10", table="wood", size=(1600, 1200), seed=22),
+], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+def test_dark_band_on_a_dark_table(scene: Scene) -> None:
+    """A dark band to the card's edge on a table nearly as dark: its outer step is faint on
+    every side, but at one width on three or four of them (it was 13-16 px inside)."""
+    found_within(scene, 1.0)
+
+
+def test_side_follows_the_edge_most_profiles_find() -> None:
+    """Edge points of one side: on the first 40% of it the profiles stopped at a frame 8 px
+    inside, on the rest they reached the card's edge. The line runs along the edge at both
+    ends (a fit to all the points slants from one to the other)."""
+    along = np.linspace(0, 400, 48)
+    height = np.where(along < 160, 92.0, 100.0)
+    points = np.stack([along, height], axis=1) + np.random.default_rng(0).normal(0, 0.2, (48, 2))
+    nx, ny, c = detect._robust_line(points)
+    at_ends = -(nx * along[[0, -1]] + c) / ny
+    assert np.abs(at_ends - 100.0).max() < 0.3
 
 
 def test_dark_frame_on_black_leather_in_a_portrait_photo() -> None:
