@@ -13,11 +13,13 @@ Two stages, because the card must be found robustly but located precisely:
    a second one as big elsewhere means two cards; no whole card but paper cut by the photo's
    border means the card is partly out of frame.
 2. On the full-resolution photo, each straight edge is sampled across at many points, the
-   edge found at sub-pixel precision in every profile, and a robust line fitted; adjacent
-   lines intersect at the corners. The rounded corners are left out of the fits, which is
-   why corner detectors (cornerSubPix) fail on cards and line fits do not. The edge taken is
-   the outermost sharp step of the side's mean profile: a card printed with a dark frame ends
-   where the frame meets the table, not where the white meets the frame.
+   edge found at sub-pixel precision in every profile, and a line fitted to the points most
+   profiles agree on; adjacent lines intersect at the corners. The rounded corners are left
+   out of the fits, which is why corner detectors (cornerSubPix) fail on cards and line fits
+   do not. The edge taken is the outermost sharp step of each side's mean profile: a card
+   printed with a dark frame ends where the frame meets the table, not where the white meets
+   the frame. Where the frame is about as dark as the table, its faint outer step counts when
+   three sides show it at one width.
 """
 
 from __future__ import annotations
