@@ -3,8 +3,8 @@
 For each design (the built-in deck's five designs and the real decks of
 ``tests/fixtures/decks``, the same list as ``orient_bench.py``), the simulator photographs
 ``--pairs`` pairs at 1600x1200 (ranks cycle A..K, so 26 pairs are two of each rank; a share
-``--upside-down`` of the odd ranks laid upside down in B; seed: ``--seed`` and the design's
-name), writes them as JPEG files with truth.csv, and ``align_folder`` runs on the folder
+``--upside-down`` of the cards of ``--turned-ranks``, by default every rank, laid upside down
+in B; seed: ``--seed`` and the design's name), writes them as JPEG files with truth.csv, and ``align_folder`` runs on the folder
 (decoding, detection, orientation, ECC, writing the pairs and the report). Then, per design:
 
 - corner error: B's true card corners mapped by the report's homography against A's true
@@ -30,9 +30,9 @@ times, its best wall time against the 10 s target, with the same scores. The bas
 (``--baselines-on``); they know nothing of upside-down cards: their orientation is the one their
 homography implies (B's corner i landing nearest A's corner i or i + 2; a quarter turn is wrong).
 
-Limitation: the simulator lays only the odd ranks (A 3 5 7 9) upside down (``deck_plan``), so
-the one-way 6s and 8s are always upright: their false flips are measured, their missed flips
-are not.
+With ``--turned-ranks odd`` (the simulator's default) only A 3 5 7 9 lie upside down, as in
+the figures before 2026-11-25 19:00 UTC: the one-way 6s and 8s are then always upright, so
+their missed flips go unmeasured.
 
 Simulated sets are kept in ``--work`` when given and reused by a later run with the same
 parameters (delete the folder after changing the simulator or a deck); by default they go to
@@ -65,7 +65,7 @@ from cardprep.align import AlignConfig, AlignResult, Status, align_folder
 from cardprep.common.images import read_image
 from cardprep.common.parallel import ordered_map
 from cardprep.orient import CONFIDENT
-from cardprep.sim import BuiltInDeck, Deck, SimConfig, simulate_set
+from cardprep.sim import BuiltInDeck, Deck, SimConfig, TurnedRanks, simulate_set
 from cardprep.spec import ODD_RANKS
 from orient_bench import all_decks
 
@@ -225,12 +225,13 @@ def design_seed(seed: int, design: Design) -> int:
 def simulated(design: Design, size: tuple[int, int], pairs: int, args: argparse.Namespace, work: Path) -> Path:
     """The design's set in WORK, simulated unless an earlier run left it there complete."""
     width, height = size
-    raw = work / f"sim-{design.name}-{width}x{height}-{pairs}p-seed{args.seed}-ud{args.upside_down:g}"
+    raw = (work / f"sim-{design.name}-{width}x{height}-{pairs}p-seed{args.seed}-ud{args.upside_down:g}"
+                  f"-{args.turned_ranks.value}")
     truth = raw / "truth.csv"
     if truth.is_file() and len(truth.read_text().splitlines()) == pairs + 1:
         return raw
     simulate_set(raw, pairs=pairs, seed=design_seed(args.seed, design), workers=args.workers, deck=design.deck,
-                 config=SimConfig(size=size, upside_down=args.upside_down))
+                 config=SimConfig(size=size, upside_down=args.upside_down, turned_ranks=args.turned_ranks))
     return raw
 
 
@@ -474,7 +475,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="simulator seed, mixed with each design's name (default 0)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--upside-down", type=float, default=0.5, metavar="F",
-                        help="fraction of odd cards laid upside down in B (default 0.5)")
+                        help="fraction of the cards of --turned-ranks laid upside down in B (default 0.5)")
+    parser.add_argument("--turned-ranks", type=TurnedRanks, choices=list(TurnedRanks), default=TurnedRanks.ALL,
+                        help="which ranks may lie upside down: all (default) or odd")
     parser.add_argument("--repeats", type=int, default=2, help="timed align runs of each 12 MP set (default 2)")
     parser.add_argument("--work", type=Path, help="keep the simulated sets here and reuse them (default: a temporary folder)")
     parser.add_argument("--quick", action="store_true", help="smoke check: 4 pairs of classic and bellot, no speed rows")
@@ -488,7 +491,8 @@ def main() -> None:
     speed_designs = chosen(args.speed_designs, every, "--speed-designs")
     baseline = [] if args.quick or args.baselines_on == "none" else chosen([args.baselines_on], designs, "--baselines-on")
 
-    print(f"align_bench: seed {args.seed}, upside-down fraction {args.upside_down}, {os.cpu_count()} cores, "
+    print(f"align_bench: seed {args.seed}, upside-down fraction {args.upside_down} of {args.turned_ranks.value} ranks, "
+          f"{os.cpu_count()} cores, "
           f"OpenCV {cv2.__version__}; load average {load()}")
     start = time.perf_counter()
     keep = nullcontext(str(args.work)) if args.work else tempfile.TemporaryDirectory(prefix="align-bench-")

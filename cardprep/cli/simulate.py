@@ -10,7 +10,7 @@ import typer
 
 from cardprep.cli._common import app, output_path, progress_bar, user_errors
 from cardprep.errors import CardprepError
-from cardprep.sim import BuiltInDeck, Deck, Design, SimConfig, load_deck, simulate_set
+from cardprep.sim import BuiltInDeck, Deck, Design, SimConfig, TurnedRanks, load_deck, simulate_set
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -37,7 +37,8 @@ def simulate(
     pairs: Annotated[int, typer.Option(help="Number of pairs; ranks cycle A, 2, ..., K.")] = 13,
     seed: Annotated[int, typer.Option(help="Random seed (0 or more): the same seed gives byte-identical files.", min=0)] = 0,
     size: Annotated[str, typer.Option(help="Photo size as displayed, WIDTHxHEIGHT: short side at least 320 px, at most 50 MP (a phone's 12 MP: 4000x3000).")] = "1600x1200",
-    upside_down: Annotated[float, typer.Option(help="Fraction of odd cards (A, 3, 5, 7, 9) laid upside down in B.")] = 0.4,
+    upside_down: Annotated[float, typer.Option(help="Fraction of the cards of --turned-ranks laid upside down in B.")] = 0.4,
+    turned_ranks: Annotated[TurnedRanks, typer.Option(help="Which cards may lie upside down in B: odd (A, 3, 5, 7, 9, where the turn shows on nearly every deck) or all (one-way 6s and 8s too, and cards that look the same turned).")] = TurnedRanks.ODD,
     shake: Annotated[float, typer.Option(help="Fraction of pairs where the camera moved between the shots too.")] = 0.25,
     exif: Annotated[float, typer.Option(help="Fraction of photos stored sideways with an EXIF orientation tag, as phones do.")] = 0.0,
     design: DesignOption = Design.CLASSIC,
@@ -52,7 +53,8 @@ def simulate(
     start = time.perf_counter()
     with user_errors():
         out = output_path(out, out_option, default=None)
-        config = SimConfig(size=parse_size(size), upside_down=upside_down, shake=shake, exif=exif)
+        config = SimConfig(size=parse_size(size), upside_down=upside_down, turned_ranks=turned_ranks, shake=shake,
+                           exif=exif)
         cards = deck_from_options(design, deck)
         with progress_bar() as bar:
             task = bar.add_task("rendering", total=pairs)

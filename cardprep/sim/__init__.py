@@ -14,7 +14,7 @@ from cardprep.sim.deck import (
 )
 from cardprep.sim.faces import FaceDeck, card_of, load_deck
 from cardprep.sim.photos import (
-    SimConfig, SimPair, SimSummary, deck_plan, pair_jpegs, simulate_pair, simulate_set, truth_row,
+    SimConfig, SimPair, SimSummary, TurnedRanks, deck_plan, pair_jpegs, simulate_pair, simulate_set, truth_row,
 )
 from cardprep.sim.render import TableSurface, render_photo
 from cardprep.sim.surfaces import SurfaceKind, make_surface
@@ -23,6 +23,7 @@ from cardprep.sim.video import Clip, VideoSummary, plan_clip, render_clip, simul
 __all__ = [
     "CARD_CENTRE_MM", "CARD_CORNERS_MM", "STYLES", "BuiltInDeck", "Camera", "CardImage", "Clip", "Deck", "Design",
     "FaceDeck", "PipShape", "SimConfig", "SimPair", "SimSummary", "Style", "Suit", "SurfaceKind", "TableSurface",
+    "TurnedRanks",
     "VideoSummary", "card_of", "card_scale", "deck_plan", "draw_card", "load_deck", "make_surface", "pair_jpegs",
     "pip_layout", "plan_clip", "render_clip", "render_photo", "simulate_pair", "simulate_set", "simulate_video",
     "suit_polygons", "truth_row",

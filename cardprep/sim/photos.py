@@ -21,6 +21,7 @@ import io
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +40,24 @@ TRUTH_COLUMNS = ("pair", "rank", "orientation", "homography", "corners_a", "corn
                  "camera_moved", "exif_a", "exif_b", "surface", "width", "height")
 
 
+class TurnedRanks(str, Enum):
+    """Which ranks the simulator may lay upside down in B."""
+
+    ODD = "odd"  # A 3 5 7 9: the turn shows on nearly every deck
+    ALL = "all"  # also the even ranks: one-way 6s and 8s, and cards that look the same turned
+
+    @property
+    def ranks(self) -> tuple[str, ...]:
+        return ODD_RANKS if self is TurnedRanks.ODD else RANKS
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """What a simulated set looks like. Defaults match a careful but hand-held shoot."""
 
     size: tuple[int, int] = (1600, 1200)  # displayed photo width, height
-    upside_down: float = 0.4  # fraction of the odd cards (A, 3, 5, 7, 9) laid upside down in B
+    upside_down: float = 0.4  # fraction of the cards of ``turned_ranks`` laid upside down in B
+    turned_ranks: TurnedRanks = TurnedRanks.ODD
     shake: float = 0.25  # fraction of pairs where the camera moved between A and B as well
     exif: float = 0.0  # fraction of photos stored sideways with an EXIF orientation tag
     max_shift_mm: float = 5.0  # hand placement error: ~20 px at 1600x1200
@@ -94,8 +107,6 @@ class SimSummary:
 def simulate_pair(rank: str, rng: np.random.Generator, config: SimConfig = SimConfig(), *,
                   stem: str | None = None, upside_down: bool = False, deck: Deck = BuiltInDeck()) -> SimPair:
     """Render one A (clubs) / B (hearts) photo pair of ``rank`` of ``deck`` with its exact truth."""
-    if upside_down and rank not in ODD_RANKS:
-        raise ValueError(f"only odd ranks ({', '.join(ODD_RANKS)}) are laid upside down, got {rank}")
     width, height = config.size
     camera_a, table_from_card_a = _random_view(rng, config)
     camera_moved = bool(rng.random() < config.shake)
@@ -187,13 +198,15 @@ def truth_row(pair: SimPair) -> dict[str, str]:
     }
 
 
-def deck_plan(pairs: int, seed: int, upside_down: float) -> list[tuple[str, str, bool]]:
-    """(stem, rank, upside down) for each pair: ranks cycle A..K; exactly round(fraction x odd) flipped."""
+def deck_plan(pairs: int, seed: int, upside_down: float,
+              turned_ranks: TurnedRanks = TurnedRanks.ODD) -> list[tuple[str, str, bool]]:
+    """(stem, rank, upside down) for each pair: ranks cycle A..K; of the pairs of ``turned_ranks``,
+    exactly round(fraction x their number) flipped."""
     ranks = [RANKS[i % len(RANKS)] for i in range(pairs)]
     width = max(2, len(str(pairs - 1)))
-    odd = [i for i, rank in enumerate(ranks) if rank in ODD_RANKS]
+    may_turn = [i for i, rank in enumerate(ranks) if rank in turned_ranks.ranks]
     chooser = np.random.default_rng(np.random.SeedSequence([seed, 0xF11B]))
-    flipped = set(chooser.permutation(odd)[: int(round(upside_down * len(odd)))].tolist())
+    flipped = set(chooser.permutation(may_turn)[: int(round(upside_down * len(may_turn)))].tolist())
     return [(f"{i:0{width}d}-{rank}", rank, i in flipped) for i, rank in enumerate(ranks)]
 
 
@@ -210,7 +223,7 @@ def simulate_set(out: str | Path, *, pairs: int = 13, seed: int = 0, config: Sim
         raise CardprepError(f"--pairs must be at least 1, got {pairs}")
     if seed < 0:
         raise CardprepError(f"--seed must be 0 or more, got {seed}")
-    plan = deck_plan(pairs, seed, config.upside_down)
+    plan = deck_plan(pairs, seed, config.upside_down, config.turned_ranks)
     missing = deck.missing((rank, suit) for _, rank, _ in plan for suit in Suit)
     if missing:
         raise CardprepError(f"deck {deck.name}: no face for {', '.join(missing)} (needed by {pairs} pairs)")

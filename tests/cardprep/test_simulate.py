@@ -10,7 +10,10 @@ from cardprep import geometry
 from cardprep.cli import app
 from cardprep.common.images import read_image
 from cardprep.errors import CardprepError
-from cardprep.sim import CARD_CORNERS_MM, CardImage, SimConfig, Suit, deck_plan, draw_card, load_deck, simulate_pair, simulate_set
+from cardprep.sim import (
+    CARD_CORNERS_MM, BuiltInDeck, CardImage, Design, SimConfig, Suit, TurnedRanks, deck_plan, draw_card, load_deck,
+    simulate_pair, simulate_set,
+)
 from cardprep.spec import ODD_RANKS
 
 from .conftest import SMALL, make_pair
@@ -156,6 +159,24 @@ def test_deck_plan_flips_exactly_the_asked_fraction_of_odd_cards():
     assert len(flipped) == 4  # 10 odd cards in two suits' worth of ranks
     assert all(rank in ODD_RANKS for rank in flipped)
     assert deck_plan(26, seed=5, upside_down=0.4) == plan
+
+
+def test_deck_plan_may_turn_every_rank():
+    """--turned-ranks all: a one-way 6 or 8 can lie upside down too (orientation's missed flips
+    on them are measured only then); the odd-only plan is unchanged by the option's existence."""
+    plan = deck_plan(26, seed=5, upside_down=0.5, turned_ranks=TurnedRanks.ALL)
+    flipped = [rank for _, rank, flip in plan if flip]
+    assert len(flipped) == 13
+    assert any(rank not in ODD_RANKS for rank in flipped)
+    assert deck_plan(26, seed=5, upside_down=0.4, turned_ranks=TurnedRanks.ODD) == deck_plan(26, seed=5, upside_down=0.4)
+
+
+def test_an_even_card_laid_upside_down_is_turned_in_the_truth():
+    pair = simulate_pair("6", np.random.default_rng(7), SimConfig(size=(800, 600)), upside_down=True,
+                         deck=BuiltInDeck(Design.MODERN))
+    assert pair.orientation == 180
+    # B's own top-left corner lies where A's bottom-right is.
+    assert np.linalg.norm(pair.corners_b[0] - pair.corners_a[2]) < 0.15 * 600
 
 
 def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path):
