@@ -27,6 +27,8 @@ _COARSEST_SIDE = 240  # card long side (px) at ECC's coarsest pyramid level
 _OUTSIDE = 0.02  # of the card's long side: the band of background kept around the card, for its outline
 _INSIDE = 0.02  # of the card's long side: the band inside the outline never masked as "differs"
 _DIFFER = 0.12  # paper-channel difference (of the card's white) that counts as "differs"
+_AGREE_PX = 2.0  # ECC and outline estimates this close (px, worst corner) are averaged;
+_AGREE_PX_RAMP = 1.0  # this much further apart, ECC's alone is kept
 _ITERATIONS = 40
 _EPSILON = 1e-5
 
@@ -57,8 +59,9 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
     ECC runs coarse to fine up to a working resolution where the card's long side is
     ``_WORKING_SIDE`` px (full resolution for photos up to about 3 MP; a full-resolution level
     on a 12 MP photo costs about a second). The result is the corner-wise mean of the outline
-    and ECC estimates when ECC ran at full resolution, the outline estimate otherwise (see
-    benchmarks/RESULTS.md for the measurements behind both). Raises EccFailed when
+    and ECC estimates when ECC ran at full resolution (ECC's alone when they are more than
+    _AGREE_PX apart), the outline estimate otherwise (see benchmarks/RESULTS.md for the
+    measurements behind both). Raises EccFailed when
     ECC fails or lands more than ``tolerance_px`` from the outline estimate at a corner.
     """
     long_side = geometry.long_side(corners_a)
@@ -90,8 +93,11 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
     if not np.isfinite(score) or disagreement > tolerance_px:
         raise EccFailed(f"ECC diverged (it put a card corner {disagreement:.1f} px from where the outlines do)")
     # ECC at full resolution and the outlines err independently and about equally: their mean
-    # is best. Downscaled, ECC measured worse than the outlines alone, so it only checks them.
-    weight = 0.5 if zoom == 1.0 else 0.0
+    # is best. Further apart than outlines ever err by themselves, an outline side is biased (a
+    # dark stroke along the edge, half in a shadow, does not cancel between an upright A and a
+    # turned B) and ECC, which registers the whole card, is kept. Downscaled, ECC measured
+    # worse than the outlines alone, so it only checks them.
+    weight = 0.5 + 0.5 * np.clip((disagreement - _AGREE_PX) / _AGREE_PX_RAMP, 0.0, 1.0) if zoom == 1.0 else 0.0
     combined = geometry.quad_homography(geometry.apply_homography(np.linalg.inv(a_from_b), corners_a),
                                         (1 - weight) * corners_a + weight * ecc_corners)
     return Registration(combined, float(score), weight * disagreement)
