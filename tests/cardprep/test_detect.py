@@ -132,6 +132,13 @@ def test_dark_frame_on_black_leather_in_a_portrait_photo() -> None:
     found_within(Scene(design="bellot", rank="Q", table="leather", size=(768, 1024), seed=11), 1.0)
 
 
+def test_dark_frame_on_black_leather_at_12_mp() -> None:
+    """Bellot's black line, 14-17 px wide at 12 MP, on black leather with glare: its outer step
+    rises 2-4 grey levels per px; three sides at one width confirm it (was 18-24 px inside)."""
+    found_within(Scene(design="bellot", rank="7", size=(4032, 3024), table="leather", card_share=0.4945,
+                       glare=True, seed=6), 0.8)
+
+
 @pytest.mark.parametrize("rank, share", [("8", 0.55), ("3", 0.37)])
 def test_hard_shadow_across_the_card_on_light_wood(rank: str, share: float) -> None:
     """The lit half alone is a bright quadrilateral too; it was taken for the card (316 px off)
