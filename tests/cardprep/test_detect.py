@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ import pytest
 from cardprep import detect
 from cardprep.detect import CardNotFound, find_card
 from cardprep.errors import CardprepError
+from cardprep.sim import BuiltInDeck, Design, TurnedRanks, deck_plan, pair_jpegs
 from cardprep.sim.photos import SimConfig, simulate_pair
 from tests.cardprep.detect_scenes import Scene, corner_errors, render
 
@@ -114,6 +116,20 @@ def test_dark_band_on_a_dark_table(scene: Scene) -> None:
     """A dark band to the card's edge on a table nearly as dark: its outer step is faint on
     every side, but at one width on three or four of them (it was 13-16 px inside)."""
     found_within(scene, 1.0)
+
+
+def test_each_side_keeps_its_own_outer_step() -> None:
+    """align_bench's framed 20-8 photo A (JPEG, light wood): the strongest step is the blue
+    line's inner edge on two sides and its outer edge on the other two, so the frame's width
+    differs by side; a side searched only near the median width took the line's outer edge
+    (5.3 px inside) where its own outermost step was the card's edge."""
+    seed = zlib.crc32(b"0:framed")  # align_bench's design_seed(0, framed)
+    stem, rank, flip = deck_plan(26, seed, 0.5, TurnedRanks.ALL)[20]
+    config = SimConfig(size=(1600, 1200), upside_down=0.5, turned_ranks=TurnedRanks.ALL)
+    pair = simulate_pair(rank, np.random.default_rng(np.random.SeedSequence(seed).spawn(26)[20]), config,
+                         upside_down=flip, deck=BuiltInDeck(Design.FRAMED))
+    photo = cv2.imdecode(np.frombuffer(pair_jpegs(pair)[0], np.uint8), cv2.IMREAD_COLOR)
+    assert corner_errors(find_card(photo).corners, pair.corners_a).max() <= 0.8
 
 
 def test_side_follows_the_edge_most_profiles_find() -> None:
