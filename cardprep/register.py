@@ -27,7 +27,7 @@ _COARSEST_SIDE = 240  # card long side (px) at ECC's coarsest pyramid level
 _OUTSIDE = 0.02  # of the card's long side: the band of background kept around the card, for its outline
 _INSIDE = 0.02  # of the card's long side: the band inside the outline never masked as "differs"
 _DIFFER = 0.12  # paper-channel difference (of the card's white) that counts as "differs"
-_AGREE_PX = 2.0  # ECC and outline estimates this close (px, worst corner) are averaged;
+_AGREE_PX = 2.0  # ECC and outline estimates this close (working px, worst corner) agree;
 _AGREE_PX_RAMP = 1.0  # this much further apart, ECC's alone is kept
 _ITERATIONS = 40
 _EPSILON = 1e-5
@@ -58,14 +58,36 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
 
     ECC runs coarse to fine up to a working resolution where the card's long side is
     ``_WORKING_SIDE`` px (full resolution for photos up to about 3 MP; a full-resolution level
-    on a 12 MP photo costs about a second). The result is the corner-wise mean of the outline
-    and ECC estimates when ECC ran at full resolution (ECC's alone when they are more than
-    _AGREE_PX apart), the outline estimate otherwise (see benchmarks/RESULTS.md for the
-    measurements behind both). Raises EccFailed when
-    ECC fails or lands more than ``tolerance_px`` from the outline estimate at a corner.
+    on a 12 MP photo costs about a second and measured no better). Where the two estimates
+    agree to _AGREE_PX working pixels, the result is their corner-wise mean when ECC ran at full
+    resolution and the outline estimate otherwise; further apart, ECC's (see
+    benchmarks/RESULTS.md for the measurements behind these). Raises EccFailed when ECC fails
+    or lands more than ``tolerance_px`` from the outline estimate at a corner.
     """
+    zoom = min(1.0, _WORKING_SIDE / geometry.long_side(corners_a))
+    ecc_corners, score = _ecc(photo_a, photo_b, corners_a, a_from_b, zoom)
+    disagreement = float(np.linalg.norm(ecc_corners - corners_a, axis=1).max())
+    if not np.isfinite(score) or disagreement > tolerance_px:
+        raise EccFailed(f"ECC diverged (it put a card corner {disagreement:.1f} px from where the outlines do)")
+    # ECC at full resolution and the outlines err independently and about equally: their mean
+    # is best; downscaled, ECC measured worse than the outlines alone. Further apart than the
+    # outlines err by themselves, an outline side is biased (a dark stroke along the edge, half
+    # in a shadow, does not cancel between an upright A and a turned B) and ECC, which
+    # registers the whole card, is kept.
+    agreeing = 0.5 if zoom == 1.0 else 0.0
+    apart = np.clip((disagreement * zoom - _AGREE_PX) / _AGREE_PX_RAMP, 0.0, 1.0)
+    weight = agreeing + (1.0 - agreeing) * apart
+    combined = geometry.quad_homography(geometry.apply_homography(np.linalg.inv(a_from_b), corners_a),
+                                        (1 - weight) * corners_a + weight * ecc_corners)
+    return Registration(combined, float(score), weight * disagreement)
+
+
+def _ecc(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_from_b: np.ndarray,
+         zoom: float) -> tuple[np.ndarray, float]:
+    """Where ECC, started from ``a_from_b`` and run on the card's surroundings scaled by
+    ``zoom``, puts A's card corners (A pixels, to compare with ``corners_a``), and its
+    correlation score; EccFailed when it does not converge."""
     long_side = geometry.long_side(corners_a)
-    zoom = min(1.0, _WORKING_SIDE / long_side)
     x0, y0, width, height = _crop_box(corners_a, photo_a.shape, margin=2 * _OUTSIDE)
     size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
     crop_to_work = geometry.resize_map((height, width), size)
@@ -88,19 +110,7 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
     # warp maps working A pixels to working moved-B pixels; invert it and bring it to photo pixels.
     crop_residual = np.linalg.inv(crop_to_work) @ np.linalg.inv(warp.astype(np.float64)) @ crop_to_work
     by_ecc = geometry.translation(x0, y0) @ crop_residual @ start
-    ecc_corners = geometry.apply_homography(by_ecc @ np.linalg.inv(a_from_b), corners_a)
-    disagreement = float(np.linalg.norm(ecc_corners - corners_a, axis=1).max())
-    if not np.isfinite(score) or disagreement > tolerance_px:
-        raise EccFailed(f"ECC diverged (it put a card corner {disagreement:.1f} px from where the outlines do)")
-    # ECC at full resolution and the outlines err independently and about equally: their mean
-    # is best. Further apart than outlines ever err by themselves, an outline side is biased (a
-    # dark stroke along the edge, half in a shadow, does not cancel between an upright A and a
-    # turned B) and ECC, which registers the whole card, is kept. Downscaled, ECC measured
-    # worse than the outlines alone, so it only checks them.
-    weight = 0.5 + 0.5 * np.clip((disagreement - _AGREE_PX) / _AGREE_PX_RAMP, 0.0, 1.0) if zoom == 1.0 else 0.0
-    combined = geometry.quad_homography(geometry.apply_homography(np.linalg.inv(a_from_b), corners_a),
-                                        (1 - weight) * corners_a + weight * ecc_corners)
-    return Registration(combined, float(score), weight * disagreement)
+    return geometry.apply_homography(by_ecc @ np.linalg.inv(a_from_b), corners_a), float(score)
 
 
 def _working_copy(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -159,6 +159,26 @@ def test_a_biased_outline_side_gives_way_to_ecc(pairs, bias_px, kept):
         assert error <= 0.5
 
 
+@pytest.mark.parametrize("bias_px, kept", [(1.0, "outline"), (8.0, "ecc")])
+def test_a_biased_outline_side_gives_way_to_downscaled_ecc(bias_px, kept):
+    """A card over 1024 px long (ECC downscaled): the outline estimate is kept where the two
+    agree to 2 working px, ECC's where they are further apart (aguilar at 12 MP: 8-9 px off by
+    the outlines, 0.5-1.3 px by ECC)."""
+    config = SimConfig(size=(1800, 1350), card_fraction=(0.8, 0.82), shake=0.0)
+    pair = simulate_pair("7", np.random.default_rng(5), config, upside_down=False)
+    assert geometry.long_side(pair.corners_a) > 1024
+    corners_a = pair.corners_a.copy()
+    outward = corners_a[[1, 2]] - corners_a.mean(axis=0)
+    corners_a[[1, 2]] += bias_px * outward / np.linalg.norm(outward, axis=1)[:, None]
+    start = geometry.quad_homography(pair.corners_b, corners_a)
+    registration = refine(pair.photo_a, pair.photo_b, corners_a, start, tolerance_px=12.0)
+    error = corner_error(registration.a_from_b, pair)[[1, 2]].max()
+    if kept == "outline":
+        assert registration.residual_px == 0.0 and error == pytest.approx(bias_px, abs=0.3)
+    else:
+        assert error <= 1.0
+
+
 def test_a_card_too_big_for_full_resolution_ecc(tmp_path):
     """Above ~3 MP (a card over 1024 px long) ECC runs on a shrunk copy and only checks the
     outline estimate; the photo is shrunk before the warp as well. Both stay on the truth."""
