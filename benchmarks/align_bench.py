@@ -480,13 +480,16 @@ def main() -> None:
                         help="which ranks may lie upside down: all (default) or odd")
     parser.add_argument("--repeats", type=int, default=2, help="timed align runs of each 12 MP set (default 2)")
     parser.add_argument("--work", type=Path, help="keep the simulated sets here and reuse them (default: a temporary folder)")
+    parser.add_argument("--decks", type=Path, metavar="DIR",
+                        help="real decks from DIR instead of tests/fixtures/decks (a deck of the same name "
+                             "gets the same draws), e.g. sharper renders from tools/render_decks.py --px-per-mm 22")
     parser.add_argument("--quick", action="store_true", help="smoke check: 4 pairs of classic and bellot, no speed rows")
     args = parser.parse_args()
     if min(args.pairs, args.workers, args.repeats) < 1:
         parser.error("--pairs, --workers and --repeats must be at least 1")
     if args.quick:
         args.designs, args.pairs, args.speed_designs, args.repeats = ["classic", "bellot"], 4, [], 1
-    every = [Design(deck, one_way) for deck, one_way in all_decks()]
+    every = [Design(deck, one_way) for deck, one_way in (all_decks(args.decks) if args.decks else all_decks())]
     designs = chosen(args.designs, every, "--designs")
     speed_designs = chosen(args.speed_designs, every, "--speed-designs")
     baseline = [] if args.quick or args.baselines_on == "none" else chosen([args.baselines_on], designs, "--baselines-on")

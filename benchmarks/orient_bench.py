@@ -79,12 +79,13 @@ class Tally:
             setattr(self, name, combine(getattr(self, name), value))
 
 
-def all_decks() -> list[tuple[Deck, tuple[str, ...]]]:
-    """Every design with the ranks 6 and 8 among those that change under a half turn."""
+def all_decks(folder_of_decks: Path = DECKS) -> list[tuple[Deck, tuple[str, ...]]]:
+    """Every design (the built-in ones and the decks in ``folder_of_decks``) with the ranks 6
+    and 8 among those that change under a half turn."""
     decks: list[tuple[Deck, tuple[str, ...]]] = [
         (BuiltInDeck(d), ("6", "8") if STYLES[d].side_pips_one_way else ()) for d in Design]
-    if DECKS.is_dir():
-        for folder in sorted(p for p in DECKS.iterdir() if p.is_dir()):
+    if folder_of_decks.is_dir():
+        for folder in sorted(p for p in folder_of_decks.iterdir() if p.is_dir()):
             decks.append((load_deck(folder), ONE_WAY_SIDE_PIPS.get(folder.name, ("6", "8"))))
     return decks
 

@@ -10,7 +10,8 @@ licence.
 
 Cards are rendered at twice the fixture size by resvg (``pip install resvg-py==0.5.0``, a
 tool-only dependency: cardprep reads the PNGs, never the SVGs) and downsampled with Lanczos
-to 315 x 440 px, 5 px/mm on a 63 x 88 mm poker card: each design is stretched to that card
+to 315 x 440 px, 5 px/mm on a 63 x 88 mm poker card (``--px-per-mm`` for sharper decks to
+photograph at 12 MP, not to commit): each design is stretched to that card
 (at most 3.6%, Bellot's cards being a little taller). The transparent outside of the rounded
 corners is kept as alpha, so the photographed card gets the design's own corner.
 """
@@ -34,7 +35,7 @@ from PIL import Image
 
 from cardprep.sim.faces import svg_aspect
 
-FIXTURE_SIZE = (315, 440)  # 63 x 88 mm at 5 px/mm
+FIXTURE_PX_PER_MM = 5  # 315 x 440 px on 63 x 88 mm: small enough to commit
 SUPERSAMPLE = 2
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
 SUITS = ("clubs", "hearts")
@@ -94,16 +95,21 @@ DESIGNS = (
 )
 
 
-def render(svg: str) -> Image.Image:
-    """The card at the fixture size, RGBA, corners transparent, its edges on the image's edges."""
-    width = FIXTURE_SIZE[0] * SUPERSAMPLE
+def card_size(px_per_mm: int) -> tuple[int, int]:
+    """A 63 x 88 mm card's size in pixels at ``px_per_mm``."""
+    return 63 * px_per_mm, 88 * px_per_mm
+
+
+def render(svg: str, size: tuple[int, int]) -> Image.Image:
+    """The card at ``size``, RGBA, corners transparent, its edges on the image's edges."""
+    width = size[0] * SUPERSAMPLE
     # dpi=96: resvg-py's default of 0 turns sizes given in inches (Kennard's 2.5in) into nothing.
     png = resvg_py.svg_to_bytes(svg_string=svg, width=width, dpi=96)
     big = Image.open(io.BytesIO(png)).convert("RGBA")
     # The card ends mid-pixel where its height is not a whole number of pixels: resample its
     # exact extent, or the bottom edge falls up to a pixel short of the fixture's.
     card_height = width * svg_aspect(svg)
-    return big.resize(FIXTURE_SIZE, Image.Resampling.LANCZOS, box=(0.0, 0.0, float(width), card_height))
+    return big.resize(size, Image.Resampling.LANCZOS, box=(0.0, 0.0, float(width), card_height))
 
 
 def unpack(package: str, packages: Path | None, work: Path) -> Path:
@@ -121,13 +127,14 @@ def unpack(package: str, packages: Path | None, work: Path) -> Path:
     return target / "package"
 
 
-def write_design(design: Design, root: Path, out: Path) -> int:
+def write_design(design: Design, root: Path, out: Path, px_per_mm: int) -> int:
     """Render every card of ``design`` into ``out``; returns the bytes written."""
     out.mkdir(parents=True, exist_ok=True)
+    size = card_size(px_per_mm)
     for rank in RANKS:
         for suit in SUITS:
             # Lossless: a 256-colour palette kept 14 of 42 alpha levels on the rounded edge.
-            render(design.card_svg(root, rank, suit)).save(out / f"{rank}-{suit}.png", optimize=True)
+            render(design.card_svg(root, rank, suit), size).save(out / f"{rank}-{suit}.png", optimize=True)
     licences = []
     for name in design.licence_files:  # kept under upstream/, so no name meets our README's
         copy = out / "upstream" / Path(name).name
@@ -140,8 +147,8 @@ def write_design(design: Design, root: Path, out: Path) -> int:
         f"Licence of the art: {design.licence}. Source: the npm package `{design.package}`.", "",
         "Files copied from the package:", *licences, "",
         "The club and heart cards A-10, J, Q, K, rendered by `tools/render_decks.py` (resvg-py 0.5.0,",
-        f"{SUPERSAMPLE}x supersampled, Lanczos down to {FIXTURE_SIZE[0]} x {FIXTURE_SIZE[1]} px "
-        "= 5 px/mm on 63 x 88 mm,",
+        f"{SUPERSAMPLE}x supersampled, Lanczos down to {size[0]} x {size[1]} px "
+        f"= {px_per_mm} px/mm on 63 x 88 mm,",
         "RGBA PNG). Only the renders are changed from the original art.", "",
     ]
     (out / "README.md").write_text("\n".join(readme), encoding="utf-8")
@@ -154,12 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", type=Path, help="folder holding the npm pack tarballs already")
     parser.add_argument("--design", action="append", choices=[d.name for d in DESIGNS],
                         help="render only this design (repeatable); all by default")
+    parser.add_argument("--px-per-mm", type=int, default=FIXTURE_PX_PER_MM,
+                        help=f"resolution of the renders (default {FIXTURE_PX_PER_MM}, the committed fixtures'; "
+                             "a 12 MP photo shows a card at about 22)")
     args = parser.parse_args(argv)
+    if not 1 <= args.px_per_mm <= 40:
+        parser.error(f"--px-per-mm must be between 1 and 40, got {args.px_per_mm}")
     chosen = [d for d in DESIGNS if args.design is None or d.name in args.design]
     with tempfile.TemporaryDirectory() as work:
         for design in chosen:
             root = unpack(design.package, args.packages, Path(work))
-            size = write_design(design, root, args.out / design.name)
+            size = write_design(design, root, args.out / design.name, args.px_per_mm)
             print(f"{design.name}: {len(RANKS) * len(SUITS)} cards, {size / 1e6:.2f} MB ({design.licence})")
     return 0
 
