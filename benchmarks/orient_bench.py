@@ -51,7 +51,7 @@ from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM, ODD_RANKS, RANKS
 DECKS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "decks"
 # Read from the rendered designs by eye: whose 6 and 8 change under a half turn (Bellot's 8 is
 # two columns of four, point-symmetric). The built-in designs say so in their style.
-ONE_WAY_SIDE_PIPS = {"aguilar": ("6", "8"), "bellot": ("6",), "kennard": ("6", "8"),
+ONE_WAY_SIDE_PIPS = {"aguilar": ("6", "8"), "bellot": ("6",), "geaxgx": ("6", "8"), "kennard": ("6", "8"),
                      "kennard-bigindex": ("6", "8")}
 PX_PER_MM = cards.PX_PER_MM
 

@@ -11,7 +11,7 @@ from cardprep.sim import Design
 from cardprep.spec import FACE_RANKS, RANKS
 from tests.cardprep.card_faces import face, photographed
 
-REAL = ("aguilar", "bellot", "kennard", "kennard-bigindex")
+REAL = ("aguilar", "bellot", "geaxgx", "kennard", "kennard-bigindex")
 
 
 @pytest.mark.parametrize("design", [d.value for d in Design] + list(REAL))
