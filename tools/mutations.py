@@ -182,6 +182,11 @@ MUTATIONS: tuple[Mutation, ...] = (
              "warped = cv2.warpAffine(image, matrix if image is pair.a else matrix + [[0, 0, 1], [0, 0, 0]], "
              "(size, size),",
              ("tests/cardprep/test_augment.py",)),
+    Mutation("augment-halves-differ-by-a-quarter-pixel", "15 (paired augmentation)", "cardprep/augment/functional.py",
+             "warped = cv2.warpAffine(image, matrix, (size, size),",
+             "warped = cv2.warpAffine(image, matrix if image is pair.a else matrix + [[0, 0, 0.25], [0, 0, 0]], "
+             "(size, size),",
+             ("tests/cardprep/test_augment.py::TestApply::test_card_outline_lands_in_the_same_place_in_both_halves",)),
     Mutation("val-repeats-train-draws", "15 (paired augmentation)", "cardprep/augment/params.py",
              "split_key = list(Split).index(split)", "split_key = 0",
              ("tests/cardprep/test_augment.py", "tests/cardprep/test_augment_dataset.py")),
