@@ -16,7 +16,7 @@ from cardprep.align import AlignConfig, Status, align_folder, align_pair
 from cardprep.align.pipeline import PHOTO_CARD_SHARE, output_from_a
 from cardprep.common.images import read_image, write_image
 from cardprep.detect import find_card
-from cardprep.register import outline_homography, refine
+from cardprep.register import Registration, outline_homography, refine
 from cardprep.sim.photos import SimConfig, SimPair, deck_plan, simulate_pair
 
 SIM = SimConfig(size=(1024, 768))
@@ -140,19 +140,24 @@ def test_ecc_refinement_beats_the_outline_estimate(pairs):
     assert np.median(refined) <= 0.8 * np.median(by_outline)
 
 
+def refine_with_a_biased_side(pair: SimPair, bias_px: float, tolerance_px: float) -> tuple[Registration, float]:
+    """``refine`` from the true corners with A's side 1-2 pushed ``bias_px`` outward, and the
+    result's worst error at that side's corners."""
+    corners_a = pair.corners_a.copy()
+    outward = corners_a[[1, 2]] - corners_a.mean(axis=0)
+    corners_a[[1, 2]] += bias_px * outward / np.linalg.norm(outward, axis=1)[:, None]
+    start = geometry.quad_homography(pair.corners_b, corners_a)
+    registration = refine(pair.photo_a, pair.photo_b, corners_a, start, tolerance_px=tolerance_px)
+    return registration, float(corner_error(registration.a_from_b, pair)[[1, 2]].max())
+
+
 @pytest.mark.parametrize("bias_px, kept", [(0.8, "mean"), (4.0, "ecc")])
 def test_a_biased_outline_side_gives_way_to_ecc(pairs, bias_px, kept):
     """One side of A's outline pushed outward (a dark edge stroke half in shadow does that, and
     it does not cancel when B lay turned): a little, the estimates are averaged; by more than
     outlines err by themselves, ECC's estimate is kept (their mean was 2-2.8 px off on real
     designs where ECC alone was 0.2-0.4)."""
-    pair = pairs[3]
-    corners_a = pair.corners_a.copy()
-    outward = corners_a[[1, 2]] - corners_a.mean(axis=0)
-    corners_a[[1, 2]] += bias_px * outward / np.linalg.norm(outward, axis=1)[:, None]
-    start = geometry.quad_homography(pair.corners_b, corners_a)
-    registration = refine(pair.photo_a, pair.photo_b, corners_a, start, tolerance_px=7.0)
-    error = corner_error(registration.a_from_b, pair)[[1, 2]].max()
+    registration, error = refine_with_a_biased_side(pairs[3], bias_px, tolerance_px=7.0)
     if kept == "mean":  # halfway between the outline (bias_px off) and ECC (on the truth)
         assert 0.25 * bias_px <= error <= 0.75 * bias_px
     else:
@@ -167,12 +172,7 @@ def test_a_biased_outline_side_gives_way_to_downscaled_ecc(bias_px, kept):
     config = SimConfig(size=(1800, 1350), card_fraction=(0.8, 0.82), shake=0.0)
     pair = simulate_pair("7", np.random.default_rng(5), config, upside_down=False)
     assert geometry.long_side(pair.corners_a) > 1024
-    corners_a = pair.corners_a.copy()
-    outward = corners_a[[1, 2]] - corners_a.mean(axis=0)
-    corners_a[[1, 2]] += bias_px * outward / np.linalg.norm(outward, axis=1)[:, None]
-    start = geometry.quad_homography(pair.corners_b, corners_a)
-    registration = refine(pair.photo_a, pair.photo_b, corners_a, start, tolerance_px=12.0)
-    error = corner_error(registration.a_from_b, pair)[[1, 2]].max()
+    registration, error = refine_with_a_biased_side(pair, bias_px, tolerance_px=12.0)
     if kept == "outline":
         assert registration.residual_px == 0.0 and error == pytest.approx(bias_px, abs=0.3)
     else:

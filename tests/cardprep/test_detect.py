@@ -29,6 +29,10 @@ REAL_TRUTH = {
 REAL_TOLERANCE_PX = 1.5
 
 
+def scene_id(scene: Scene) -> str:
+    return f"{scene.design}-{scene.rank}-{scene.table}"
+
+
 def found_within(scene: Scene, bound_px: float) -> np.ndarray:
     """Detect the card in ``scene``; assert every corner within ``bound_px`` of the truth."""
     photo, truth = render(scene)
@@ -77,7 +81,7 @@ def test_corners_unbiased_on_simulated_pairs() -> None:
     Scene(design="bellot", rank="J", table="light-wood", seed=1),
     Scene(design="bellot", rank="Q", table="felt", seed=2),
     Scene(design="bellot", rank="K", table="wood", seed=3),
-], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+], ids=scene_id)
 def test_face_cards_with_art_near_a_dark_frame(scene: Scene) -> None:
     """Dense face art a few mm inside a black printed frame: the card ends where the frame meets
     the table, not where the white meets the frame (that was 6.5-7 px inside)."""
@@ -88,7 +92,7 @@ def test_face_cards_with_art_near_a_dark_frame(scene: Scene) -> None:
     Scene(design="bellot", rank="A", table="felt", size=(1600, 1200), seed=0),
     Scene(design="bellot", rank="2", table="felt", size=(1600, 1200), seed=14),
     Scene(design="bellot", rank="A", table="leather", size=(1600, 1200), seed=13),
-], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+], ids=scene_id)
 def test_dark_line_along_the_edge_under_perspective(scene: Scene) -> None:
     """Bellot's black edge line looks wider on the card's near side than on its far side: each
     side keeps its own outer step (a side whose line width differed from the median by more
@@ -100,7 +104,7 @@ def test_dark_line_along_the_edge_under_perspective(scene: Scene) -> None:
     Scene(design="framed", rank="3", table="wood", size=(1600, 1200), seed=15),
     Scene(design="framed", rank="5", table="stone", size=(1600, 1200), seed=17),
     Scene(design="framed", rank="10", table="wood", size=(1600, 1200), seed=22),
-], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+], ids=scene_id)
 def test_coloured_line_inside_a_white_margin(scene: Scene) -> None:
     """A blue line 1 mm inside the edge: white, blue, white, table. Profiles that stop at the
     line and profiles that reach the edge no longer average into a slanted side (9-12 px off)."""
@@ -111,7 +115,7 @@ def test_coloured_line_inside_a_white_margin(scene: Scene) -> None:
     Scene(design="dark-faces", rank="5", table="fabric", size=(1600, 1200), seed=4),
     Scene(design="dark-faces", rank="6", table="fabric", size=(1600, 1200), seed=18),
     Scene(design="dark-faces", rank="10", table="wood", size=(1600, 1200), seed=22),
-], ids=lambda scene: f"{scene.design}-{scene.rank}-{scene.table}")
+], ids=scene_id)
 def test_dark_band_on_a_dark_table(scene: Scene) -> None:
     """A dark band to the card's edge on a table nearly as dark: its outer step is faint on
     every side, but at one width on three or four of them (it was 13-16 px inside)."""
