@@ -48,11 +48,12 @@ _FRAME_REACH = 0.02  # of the card's long side: how far outside the white a prin
 _STEP_SHARE = 0.05  # an outer step counts when it stands out by this share of the side's strongest
 _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a shadow's edge is softer)
 _MIN_WEAK_SLOPE = 2.0  # grey levels per pixel: a frame's outer step that other sides confirm
+_MIN_CONFIRMED_SLOPE = 1.0  # grey levels per pixel: the same step on a side, once the others agree on the frame
 _SHARP_REACH = 24  # profile samples (6 px): outside, a side's edge falls to half its slope within this
 _MIN_FRAME = 8  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
-_INLIER = 1.0  # px from a side's line within which an edge point counts as on it,
-_INLIER_SHARE = 0.002  # or this share of the side's sampled length, if more
+_INLIER = 1.0  # px from a line through two edge points within which another counts as on it
+_NEAR_LINE = 2.0  # px from the line they make within which a side's edge points are fitted
 
 
 class CardNotFound(CardprepError):
@@ -364,16 +365,19 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     for size, prominence, main in zip(sizes, prominences, mains):
         steps = np.flatnonzero(prominence >= max(_STEP_SHARE * size.max(), _MIN_STEP_SLOPE * _STEP))
         outer.append(int(steps[-1]) if len(steps) else main)  # none: a faint edge, the strongest step
-    weak = [np.flatnonzero(prominence >= _MIN_WEAK_SLOPE * _STEP) - main for prominence, main in zip(prominences, mains)]
-    width = _frame_width([step - main for step, main in zip(outer, mains)], weak)
-    if width:
-        for i, (size, prominence, main) in enumerate(zip(sizes, prominences, mains)):
-            if outer[i] - main < _MIN_FRAME:
-                # Confirmed by the other sides, a fainter step will do.
-                near = np.abs(np.arange(len(size)) - (main + width)) <= _frame_tolerance(width)
-                found = near & (prominence >= 0.5 * _MIN_WEAK_SLOPE * _STEP)
-                if found.any():
-                    outer[i] = int(np.flatnonzero(found)[size[found].argmax()])
+    width = _frame_width([step - main for step, main in zip(outer, mains)], prominences, mains)
+    for i, (mean, size, prominence, main) in enumerate(zip(means, sizes, prominences, mains)):
+        if width is None:
+            # No frame that the sides agree on: one side's outer step alone is the card's edge
+            # only where its white ends there (not a hard shadow or a seam in the table).
+            if -mean[outer[i], 0] < 0.5 * size[outer[i]]:
+                outer[i] = main
+        elif outer[i] - main < _MIN_FRAME:
+            # Confirmed by the other sides, a fainter step will do.
+            near = np.abs(np.arange(len(size)) - (main + width)) <= _frame_tolerance(width)
+            found = near & (prominence >= _MIN_CONFIRMED_SLOPE * _STEP)
+            if found.any():
+                outer[i] = int(np.flatnonzero(found)[size[found].argmax()])
     rises = []
     for side, mean, size, step in zip(sides, means, sizes, outer):
         window = np.abs(np.arange(len(size)) - step) <= 6
@@ -385,24 +389,26 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     return rises
 
 
-def _frame_width(clear: list[int], weak: list[np.ndarray]) -> float | None:
+def _frame_width(clear: list[int], prominences: list[np.ndarray], mains: list[int]) -> float | None:
     """The printed frame's width in profile samples, if the sides show one: two sides with a
     clear outer step at least _MIN_FRAME beyond their strongest, or, on a table about as dark
     as the frame, a weak step at a like width on three sides (the table's texture does not
-    line up on three sides at one distance; a sharpened edge's halo lies closer)."""
+    line up on three sides at one distance; a sharpened edge's halo lies closer). Of several
+    such widths, the one most sides show, then the widest."""
     framed = [width for width in clear if width >= _MIN_FRAME]
     if len(framed) >= 2:
         return float(np.median(framed))
-    candidates = sorted({int(w) for widths in weak for w in widths if w >= 2 * _MIN_FRAME}, reverse=True)
-    for width in candidates:
-        if sum(np.any(np.abs(widths - width) <= _frame_tolerance(width)) for widths in weak) >= 3:
-            return float(width)
-    return None
+    weak = [np.flatnonzero(prominence >= _MIN_WEAK_SLOPE * _STEP) - main for prominence, main in zip(prominences, mains)]
+    candidates = {int(w) for widths in weak for w in widths if w >= 2 * _MIN_FRAME}
+    support = {width: sum(np.any(np.abs(widths - width) <= _frame_tolerance(width)) for widths in weak)
+               for width in candidates}
+    agreed = [width for width in candidates if support[width] >= 3]
+    return float(max(agreed, key=lambda width: (support[width], width))) if agreed else None
 
 
 def _frame_tolerance(width: float) -> float:
-    """How far from the frame's median width a side may show it: perspective makes the near
-    side's frame look up to a third wider than the far side's."""
+    """How far from the frame's width a side may show it: perspective makes the near side's
+    frame look up to a third wider than the far side's."""
     return max(_MIN_FRAME // 2, 0.35 * width)
 
 
@@ -431,7 +437,7 @@ def _prominence(values: np.ndarray, width: int) -> np.ndarray:
 
 def _robust_line(points: np.ndarray) -> np.ndarray:
     """(nx, ny, c) with nx x + ny y + c = 0: the line through two of ``points`` that passes
-    close (_INLIER) to most of them, refitted to those with a Huber loss.
+    close (_INLIER) to most of them, refitted to the points near it.
 
     Where a printed frame runs close to the edge, some profiles find the edge and others the
     frame: a fit to all of them would cross from one to the other at a slant, this one follows
@@ -443,10 +449,16 @@ def _robust_line(points: np.ndarray) -> np.ndarray:
     first, along, length = first[length > 0], along[length > 0], length[length > 0]
     normals = np.stack([along[:, 1], -along[:, 0]], axis=1) / length[:, None]
     distances = np.abs(points @ normals.T - np.sum(normals * points[first], axis=1))
-    # A lens bends a long edge by a pixel or two: the band grows with the side.
-    band = max(_INLIER, _INLIER_SHARE * np.ptp(points, axis=0).max())
-    inliers = distances[:, np.argmax((distances < band).sum(axis=0))] < band
-    vx, vy, x0, y0 = cv2.fitLine(points[inliers].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    inliers = distances[:, np.argmax((distances < _INLIER).sum(axis=0))] < _INLIER
+    line = _huber_line(points[inliers])
+    # A lens bends a long edge by a pixel or two, so the chord found may hold only part of the
+    # side: it takes in every point near it, clear of a frame 3 px and more from the edge.
+    return _huber_line(points[np.abs(points @ line[:2] + line[2]) < _NEAR_LINE])
+
+
+def _huber_line(points: np.ndarray) -> np.ndarray:
+    """(nx, ny, c) fitted to ``points`` with a Huber loss, so stray points weigh little."""
+    vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
     normal = np.array([vy, -vx], np.float64)
     return np.array([normal[0], normal[1], -normal @ np.array([x0, y0], np.float64)])
 
