@@ -175,6 +175,18 @@ def test_side_follows_the_edge_most_profiles_find(length_px: int, frame_px: floa
     assert np.abs(at_ends - 100.0).max() < 0.3
 
 
+def test_the_frame_width_most_sides_show_wins() -> None:
+    """Faint outer steps 10 px out on all four sides, and table texture further out on three:
+    the frame is the one all four sides agree on, not the widest that three reach."""
+    def side(*widths: int) -> np.ndarray:  # a side's prominences: its strongest step, faint ones beyond
+        prominence = np.full(200, -np.inf)
+        prominence[0], prominence[list(widths)] = 10.0, 1.0
+        return prominence
+
+    prominences = [side(40, 130), side(40, 100), side(40, 150), side(40)]
+    assert detect._frame_width([0, 0, 0, 0], prominences, [0, 0, 0, 0]) == 40
+
+
 def test_a_side_bent_by_the_lens_is_fitted_whole() -> None:
     """A 2000 px edge bowed 1.5 px by lens distortion: the line is fitted to all of it (a line
     fitted to the two-point consensus alone fits a chord: it put a corner of the real 10 MP
