@@ -67,7 +67,7 @@ from cardprep.common.parallel import ordered_map
 from cardprep.orient import CONFIDENT
 from cardprep.sim import BuiltInDeck, Deck, SimConfig, TurnedRanks, simulate_set
 from cardprep.spec import ODD_RANKS
-from orient_bench import all_decks
+from orient_bench import DECKS, all_decks
 
 DESIGN_SIZE = (1600, 1200)
 SPEED_SIZE, SPEED_PAIRS, SPEED_WORKERS, SPEED_TARGET_S = (4032, 3024), 13, 2, 10.0
@@ -218,14 +218,15 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def design_seed(seed: int, design: Design) -> int:
-    """Each design its own draws (which odd cards lie upside down, cameras, tables), fixed by name."""
+    """Each design its own draws (which cards lie upside down, cameras, tables), fixed by name."""
     return zlib.crc32(f"{seed}:{design.name}".encode())
 
 
 def simulated(design: Design, size: tuple[int, int], pairs: int, args: argparse.Namespace, work: Path) -> Path:
     """The design's set in WORK, simulated unless an earlier run left it there complete."""
     width, height = size
-    raw = (work / f"sim-{design.name}-{width}x{height}-{pairs}p-seed{args.seed}-ud{args.upside_down:g}"
+    decks = f"-{args.decks.name}" if args.decks and not design.ours else ""  # sharper renders are other photos
+    raw = (work / f"sim-{design.name}{decks}-{width}x{height}-{pairs}p-seed{args.seed}-ud{args.upside_down:g}"
                   f"-{args.turned_ranks.value}")
     truth = raw / "truth.csv"
     if truth.is_file() and len(truth.read_text().splitlines()) == pairs + 1:
@@ -487,9 +488,11 @@ def main() -> None:
     args = parser.parse_args()
     if min(args.pairs, args.workers, args.repeats) < 1:
         parser.error("--pairs, --workers and --repeats must be at least 1")
+    if args.decks and not args.decks.is_dir():
+        parser.error(f"--decks {args.decks}: no such folder")
     if args.quick:
         args.designs, args.pairs, args.speed_designs, args.repeats = ["classic", "bellot"], 4, [], 1
-    every = [Design(deck, one_way) for deck, one_way in (all_decks(args.decks) if args.decks else all_decks())]
+    every = [Design(deck, one_way) for deck, one_way in all_decks(args.decks or DECKS)]
     designs = chosen(args.designs, every, "--designs")
     speed_designs = chosen(args.speed_designs, every, "--speed-designs")
     baseline = [] if args.quick or args.baselines_on == "none" else chosen([args.baselines_on], designs, "--baselines-on")

@@ -398,7 +398,8 @@ def _frame_width(clear: list[int], prominences: list[np.ndarray], mains: list[in
     framed = [width for width in clear if width >= _MIN_FRAME]
     if len(framed) >= 2:
         return float(np.median(framed))
-    weak = [np.flatnonzero(prominence >= _MIN_WEAK_SLOPE * _STEP) - main for prominence, main in zip(prominences, mains)]
+    weak = [np.flatnonzero(prominence >= _MIN_WEAK_SLOPE * _STEP) - main
+            for prominence, main in zip(prominences, mains)]
     candidates = {int(w) for widths in weak for w in widths if w >= 2 * _MIN_FRAME}
     support = {width: sum(np.any(np.abs(widths - width) <= _frame_tolerance(width)) for widths in weak)
                for width in candidates}

@@ -50,6 +50,9 @@ class TurnedRanks(str, Enum):
     def ranks(self) -> tuple[str, ...]:
         return ODD_RANKS if self is TurnedRanks.ODD else RANKS
 
+    def __str__(self) -> str:  # as typed on a command line
+        return self.value
+
 
 @dataclass(frozen=True)
 class SimConfig:

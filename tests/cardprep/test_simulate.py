@@ -163,20 +163,26 @@ def test_deck_plan_flips_exactly_the_asked_fraction_of_odd_cards():
 
 def test_deck_plan_may_turn_every_rank():
     """--turned-ranks all: a one-way 6 or 8 can lie upside down too (orientation's missed flips
-    on them are measured only then); the odd-only plan is unchanged by the option's existence."""
+    on them are measured only then); the odd-only plan is the one from before the option."""
     plan = deck_plan(26, seed=5, upside_down=0.5, turned_ranks=TurnedRanks.ALL)
     flipped = [rank for _, rank, flip in plan if flip]
     assert len(flipped) == 13
     assert any(rank not in ODD_RANKS for rank in flipped)
-    assert deck_plan(26, seed=5, upside_down=0.4, turned_ranks=TurnedRanks.ODD) == deck_plan(26, seed=5, upside_down=0.4)
+    # deck_plan(26, 5, 0.4) at ee4568f, before --turned-ranks existed
+    assert [stem for stem, _, flip in deck_plan(26, seed=5, upside_down=0.4) if flip] == ["02-3", "13-A", "17-5", "21-9"]
 
 
 def test_an_even_card_laid_upside_down_is_turned_in_the_truth():
+    """A one-way 6 (the modern design's middle-row pips point one way) laid upside down: the
+    truth's homography lays B's card on A's the right way round, its pips on A's pips turned."""
     pair = simulate_pair("6", np.random.default_rng(7), SimConfig(size=(800, 600)), upside_down=True,
                          deck=BuiltInDeck(Design.MODERN))
     assert pair.orientation == 180
-    # B's own top-left corner lies where A's bottom-right is.
-    assert np.linalg.norm(pair.corners_b[0] - pair.corners_a[2]) < 0.15 * 600
+    expected = card_drawn_in_a(pair, BuiltInDeck(Design.MODERN).card("6", Suit.HEARTS, px_per_mm=8))
+    right = correlation_inside_a(pair, warp_to_a(pair, pair.a_from_b), expected, blur=1)
+    wrong = correlation_inside_a(pair, warp_to_a(pair, pair.a_from_b @ geometry.half_turn(pair.corners_b)), expected,
+                                 blur=1)
+    assert right > 0.95 and right > wrong + 0.03
 
 
 def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path):
