@@ -50,6 +50,7 @@ _MIN_STEP_SLOPE = 6.0  # grey levels per pixel: and by at least this much (a sha
 _MIN_WEAK_SLOPE = 2.0  # grey levels per pixel: a frame's outer step that other sides confirm
 _MIN_CONFIRMED_SLOPE = 1.0  # grey levels per pixel: the same step on a side, once the others agree on the frame
 _SHARP_REACH = 24  # profile samples (6 px): outside, a side's edge falls to half its slope within this
+_MIN_SIDE_SHARE = 0.2  # of the strongest side's edge: a weaker side has no edge (real cards: 0.38 and up)
 _MIN_FRAME = 8  # profile samples (1 px) between a frame's inner and outer step, at least
 _STEP_WIDTH = 12  # profile samples (3 px) outside a step within which it must fall away
 _INLIER = 1.0  # px from a line through two edge points within which another counts as on it
@@ -359,6 +360,9 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     sizes = [np.linalg.norm(mean, axis=1) for mean in means]
     prominences = [_prominence(size, _STEP_WIDTH) for size in sizes]
     mains = [int(size.argmax()) for size in sizes]
+    strongest = [size.max() for size in sizes]
+    if min(strongest) < _MIN_SIDE_SHARE * max(strongest):
+        raise CardNotFound("card outline unclear (a side shows no edge, as where a shadow's edge crosses the card)")
     if not all(_sharp(size, main) for size, main in zip(sizes, mains)):
         raise CardNotFound("card outline unclear (a side's edge is soft, like a shadow's across the card)")
     outer = []

@@ -22,7 +22,7 @@ from cardprep.sim.surfaces import fractal_noise
 from cardprep.spec import CARD_HEIGHT_MM, CARD_WIDTH_MM
 
 DECKS = Path(__file__).resolve().parents[1] / "fixtures" / "decks"
-DESIGNS = ("builtin", "aguilar", "bellot", "kennard", "kennard-bigindex")
+DESIGNS = ("builtin", "aguilar", "bellot", "geaxgx", "kennard", "kennard-bigindex")
 TABLES = tuple(kind.value for kind in SurfaceKind) + ("white-cloth", "leather")
 CARD_CORNERS_MM = np.array([[0.0, 0.0], [CARD_WIDTH_MM, 0.0], [CARD_WIDTH_MM, CARD_HEIGHT_MM], [0.0, CARD_HEIGHT_MM]])
 

@@ -271,6 +271,21 @@ def test_unclear_outline_fails_instead_of_a_wrong_one() -> None:
     assert corner_errors(corners, truth).max() <= 3.5
 
 
+def test_a_side_without_an_edge_is_refused() -> None:
+    """A shadow across a card on stone, its soft edge along the card's length: the lit part is a
+    card-shaped region whose fourth side has no edge at all (0.08 of the other sides' slope).
+    Refused; the consensus line fit had settled there and returned it, 78 px off."""
+    scene = Scene(design="kennard-bigindex", rank="5", suit="hearts", size=(960, 1280), table="stone",
+                  card_share=0.498, shadow=True, seed=17)
+    photo, truth = render(scene)
+    try:
+        corners = find_card(photo).corners
+    except CardNotFound as error:
+        assert "unclear" in str(error)
+        return
+    assert corner_errors(corners, truth).max() <= 1.5
+
+
 def test_lit_half_of_a_shaded_card_is_not_taken_for_the_card() -> None:
     """On white cloth a shadow's straight edge across the card leaves a lit, card-shaped half;
     its fourth side is the shadow's soft edge: refused (it was a 154 px wrong outline)."""
