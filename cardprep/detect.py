@@ -374,7 +374,7 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
         if width is None:
             # No frame that the sides agree on: one side's outer step alone is the card's edge
             # only where its white ends there (not a hard shadow or a seam in the table).
-            if -mean[outer[i], 0] < 0.5 * size[outer[i]]:
+            if not _paper_ends(mean, size, outer[i]):
                 outer[i] = main
         elif outer[i] - main < _MIN_FRAME:
             # Confirmed by the other sides, a fainter step will do.
@@ -385,12 +385,17 @@ def _outer_steps(sides: list[_Side]) -> list[tuple[np.ndarray, np.ndarray]]:
     rises = []
     for side, mean, size, step in zip(sides, means, sizes, outer):
         window = np.abs(np.arange(len(size)) - step) <= 6
-        paper_descent = -side.slopes[..., 0]
-        if paper_descent[:, step].mean() >= 0.5 * size[step]:
-            rises.append((paper_descent, window))
+        if _paper_ends(mean, size, step):
+            rises.append((-side.slopes[..., 0], window))
         else:
             rises.append((side.slopes @ (mean[step] / size[step]), window))
     return rises
+
+
+def _paper_ends(mean: np.ndarray, size: np.ndarray, step: int) -> bool:
+    """Whether the side's mean profile at ``step`` is mostly the paper channel falling: the
+    card's white ending there, rather than a dark frame meeting the table or a shade on it."""
+    return bool(-mean[step, 0] >= 0.5 * size[step])
 
 
 def _frame_width(clear: list[int], prominences: list[np.ndarray], mains: list[int]) -> float | None:

@@ -61,8 +61,9 @@ def refine(photo_a: np.ndarray, photo_b: np.ndarray, corners_a: np.ndarray, a_fr
     on a 12 MP photo costs about a second and measured no better). Where the two estimates
     agree to _AGREE_PX working pixels, the result is their corner-wise mean when ECC ran at full
     resolution and the outline estimate otherwise; _AGREE_PX_RAMP further apart, ECC's, and a
-    blend in between (see benchmarks/RESULTS.md for the measurements behind these). Raises EccFailed when ECC fails
-    or lands more than ``tolerance_px`` from the outline estimate at a corner.
+    blend in between (see benchmarks/RESULTS.md for the measurements behind these). Raises
+    EccFailed when ECC fails or lands more than ``tolerance_px`` from the outline estimate at a
+    corner.
     """
     zoom = min(1.0, _WORKING_SIDE / geometry.long_side(corners_a))
     ecc_corners, score = _ecc(photo_a, photo_b, corners_a, a_from_b, zoom)

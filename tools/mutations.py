@@ -101,7 +101,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "    if min(strongest) < _MIN_SIDE_SHARE * max(strongest):", "    if False:",
              ("tests/cardprep/test_detect.py::test_a_side_without_an_edge_is_refused",)),
     Mutation("lone-outer-step-taken", "10.3", "cardprep/detect.py",
-             "            if -mean[outer[i], 0] < 0.5 * size[outer[i]]:", "            if False:",
+             "            if not _paper_ends(mean, size, outer[i]):", "            if False:",
              ("tests/cardprep/test_detect.py",)),
     Mutation("widest-frame-wins", "10.3", "cardprep/detect.py",
              "key=lambda width: (support[width], width)", "key=lambda width: width",
